@@ -1,0 +1,149 @@
+//! The Chef Infra Server API: global routes (`/users`, `/organizations`, `/_status`, …) and
+//! organization routes. Every response carries `X-Ops-Server-API-Version`; errors use the
+//! `{"error": [...]}` envelope.
+
+mod keys;
+mod organizations;
+mod status;
+mod users;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::ApiVersion;
+use crate::auth::extract::signed_request;
+use crate::error::Error;
+use crate::state::AppState;
+
+pub const MIN_API_VERSION: u8 = 0;
+pub const MAX_API_VERSION: u8 = 2;
+const VERSION_HEADER: &str = "x-ops-server-api-version";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let signed = Router::new()
+        .route("/server_api_version", get(status::show_server_api_version))
+        .route("/license", get(status::show_license))
+        .route("/authenticate_user", post(users::authenticate_user))
+        .route("/users", get(users::list_users).post(users::create_user))
+        .route(
+            "/users/{user}",
+            get(users::show_user)
+                .put(users::update_user)
+                .delete(users::delete_user),
+        )
+        .route("/users/{user}/organizations", get(users::list_user_orgs))
+        .route(
+            "/users/{user}/keys",
+            get(keys::list_user_keys).post(keys::create_user_key),
+        )
+        .route(
+            "/users/{user}/keys/{key}",
+            get(keys::show_user_key)
+                .put(keys::update_user_key)
+                .delete(keys::delete_user_key),
+        )
+        .route(
+            "/organizations",
+            get(organizations::list_orgs).post(organizations::create_org),
+        )
+        .route(
+            "/organizations/{org}",
+            get(organizations::show_org)
+                .put(organizations::update_org)
+                .delete(organizations::delete_org),
+        )
+        // Unknown org resources still go through the gate, so a missing org is reported.
+        .route("/organizations/{org}/{*rest}", any(not_found))
+        .layer(middleware::from_fn_with_state(state, signed_request));
+    Router::new()
+        .route("/_status", get(status::show_status))
+        .merge(signed)
+        .fallback(not_found)
+        .layer(middleware::from_fn(api_version))
+}
+
+async fn not_found() -> Error {
+    Error::not_found("not found")
+}
+
+/// Negotiates the API version (406 for an unsupported one, before anything else) and
+/// stamps the version header on every response.
+pub async fn api_version(mut req: Request, next: Next) -> Response {
+    let raw = req
+        .headers()
+        .get(VERSION_HEADER)
+        .map(|v| v.to_str().unwrap_or("").trim().to_string());
+    let parsed: Option<i64> = match &raw {
+        None => Some(0),
+        Some(s) => s.parse().ok(),
+    };
+    let mut response = match parsed {
+        Some(v) if (MIN_API_VERSION as i64..=MAX_API_VERSION as i64).contains(&v) => {
+            req.extensions_mut().insert(ApiVersion(v as u8));
+            let mut r = next.run(req).await;
+            set_version_header(&mut r, &v.to_string(), &v.to_string());
+            return r;
+        }
+        _ => {
+            let shown = raw.clone().unwrap_or_default();
+            let body = json!({
+                "error": "invalid-x-ops-server-api-version",
+                "message": format!("Specified version {shown} not supported"),
+                "min_version": MIN_API_VERSION,
+                "max_version": MAX_API_VERSION,
+            });
+            (StatusCode::NOT_ACCEPTABLE, Json(body)).into_response()
+        }
+    };
+    let requested = parsed.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
+    set_version_header(&mut response, &requested, "-1");
+    response
+}
+
+fn set_version_header(r: &mut Response, requested: &str, used: &str) {
+    let value = json!({
+        "min_version": MIN_API_VERSION.to_string(),
+        "max_version": MAX_API_VERSION.to_string(),
+        "request_version": requested,
+        "response_version": used,
+    });
+    if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+        r.headers_mut().insert(VERSION_HEADER, v);
+    }
+}
+
+/// Renders an error in the Infra envelope (401s also carry `WWW-Authenticate`).
+pub fn render_error(e: Error) -> Response {
+    e.log();
+    let status = e.status();
+    let mut r = match e.infra_body() {
+        Some(body) => (status, Json(body)).into_response(),
+        None => status.into_response(),
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("X-Ops-Sign version=\"1.0\" version=\"1.1\" version=\"1.3\""),
+        );
+    }
+    r
+}
+
+/// A JSON response with a status.
+pub fn reply(status: StatusCode, body: Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// 201 with `Location`, as erchef answers creations and renames.
+pub fn created(location: &str, body: Value) -> Response {
+    let mut r = reply(StatusCode::CREATED, body);
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    r
+}

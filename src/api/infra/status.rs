@@ -1,0 +1,57 @@
+//! `/_status` (unsigned health), `/server_api_version` and `/license`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use super::{reply, MAX_API_VERSION, MIN_API_VERSION};
+use crate::auth::Requestor;
+use crate::error::Result;
+use crate::state::AppState;
+
+/// Live checks of what the server depends on; 500 with the same shape when one fails.
+pub async fn show_status(State(state): State<AppState>) -> Response {
+    let db = match state.store.ping().await {
+        Ok(()) => "pong",
+        Err(e) => {
+            tracing::error!(error = %e, "status: database check failed");
+            "fail"
+        }
+    };
+    let ok = db == "pong";
+    let body = json!({
+        "status": if ok { "pong" } else { "fail" },
+        "upstreams": { "chef_sql": db },
+        "server_version": env!("CARGO_PKG_VERSION"),
+    });
+    reply(
+        if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        },
+        body,
+    )
+}
+
+pub async fn show_server_api_version(_: Requestor) -> Response {
+    reply(
+        StatusCode::OK,
+        json!({ "min_api_version": MIN_API_VERSION, "max_api_version": MAX_API_VERSION }),
+    )
+}
+
+/// Brigade has no node limit: the count is live, the limit is never exceeded.
+pub async fn show_license(State(state): State<AppState>, _: Requestor) -> Result<Response> {
+    let nodes = state.store.count_objects("node").await?;
+    Ok(reply(
+        StatusCode::OK,
+        json!({
+            "limit_exceeded": false,
+            "node_license": 0,
+            "node_count": nodes,
+            "upgrade_url": "",
+        }),
+    ))
+}

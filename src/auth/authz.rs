@@ -1,0 +1,34 @@
+//! Authorization checks against object ACLs. The superuser passes every check.
+
+use super::Requestor;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Fails with erchef's `missing <perm> permission` unless the requestor holds `perm` on
+/// the object whose authorization id is `target`.
+pub async fn require(store: &Store, who: &Requestor, target: &str, perm: &str) -> Result<()> {
+    if who.superuser || store.has_permission(&who.id, target, perm).await? {
+        Ok(())
+    } else {
+        Err(Error::missing_permission(perm))
+    }
+}
+
+/// For operations reserved to the superuser (global containers, forced association).
+pub fn require_superuser(who: &Requestor, perm: &str) -> Result<()> {
+    if who.superuser {
+        Ok(())
+    } else {
+        Err(Error::missing_permission(perm))
+    }
+}
+
+/// Maps an HTTP method to the ACL permission erchef checks for it.
+pub fn perm_for_method(method: &axum::http::Method) -> &'static str {
+    match *method {
+        axum::http::Method::POST => "create",
+        axum::http::Method::PUT => "update",
+        axum::http::Method::DELETE => "delete",
+        _ => "read",
+    }
+}

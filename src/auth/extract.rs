@@ -1,0 +1,288 @@
+//! The signed-request gate of the Infra and Reporting families, and the extractors that
+//! hand its result to handlers. The gate follows erchef's order: header presence and
+//! protocol (400), timestamp (401), body size (413), organization (404), signature (401),
+//! then org membership (403).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::Bytes;
+
+use super::signed_header::{self, AuthError};
+use crate::error::{Error, Message};
+use crate::state::AppState;
+use crate::store::orgs::OrgRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestorKind {
+    User,
+    Client,
+}
+
+/// The authenticated actor of a request.
+#[derive(Debug, Clone)]
+pub struct Requestor {
+    pub kind: RequestorKind,
+    pub id: String,
+    pub name: String,
+    pub superuser: bool,
+    pub validator: bool,
+    /// The key that signed this request (it may not be modified or deleted by it).
+    pub key_name: String,
+}
+
+impl Requestor {
+    pub fn is_user(&self) -> bool {
+        self.kind == RequestorKind::User
+    }
+}
+
+/// The organization named by the request path, loaded by the gate.
+#[derive(Debug, Clone)]
+pub struct Org(pub Arc<OrgRow>);
+
+/// The path the client signed (before any default-org rewrite).
+#[derive(Debug, Clone)]
+pub struct SignedPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Requestor {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        parts.extensions.get::<Requestor>().cloned().ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "route is not behind the signed-request gate"
+            ))
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Org {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        parts
+            .extensions
+            .get::<Org>()
+            .cloned()
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("route has no organization")))
+    }
+}
+
+/// Name of the org in `/organizations/ORG[/...]`, and whether the path goes below it (a
+/// missing org is then the gate's 404; `/organizations/ORG` itself reports it in its own
+/// words).
+fn org_in_path(path: &str) -> Option<(&str, bool)> {
+    let rest = path.strip_prefix("/organizations/")?;
+    let (org, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    (!org.is_empty()).then_some((org, !tail.is_empty()))
+}
+
+fn auth_error(e: AuthError, user: &str) -> Error {
+    match e {
+        AuthError::MissingHeaders(_) | AuthError::UnsupportedVersion => {
+            Error::bad_request(e.to_string())
+        }
+        AuthError::BadTimestamp => Error::unauthorized(e.to_string()),
+        AuthError::ClockSkew => Error::unauthorized(format!(
+            "Failed to authenticate as {user}. Synchronize the clock on your host."
+        )),
+        AuthError::InvalidSignature => invalid_signature(user),
+    }
+}
+
+fn invalid_signature(user: &str) -> Error {
+    Error::unauthorized(format!("Invalid signature for user or client '{user}'"))
+}
+
+/// Verifies the request's signature and puts `Requestor` (and `Org`) into its extensions.
+pub async fn signed_request(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, Error> {
+    let (mut parts, body) = req.into_parts();
+    let path = match parts.extensions.get::<SignedPath>() {
+        Some(p) => p.0.clone(),
+        None => parts.uri.path().to_string(),
+    };
+    let user = parts
+        .headers
+        .get("x-ops-userid")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let now = chrono::Utc::now();
+    let headers =
+        signed_header::parse_auth_headers(&parts.headers, now, state.config.auth.clock_skew_secs)
+            .map_err(|e| auth_error(e, &user))?;
+
+    let limit = state.config.limits.max_json_bytes;
+    let bytes = read_body(body, limit).await?;
+
+    let org = match org_in_path(parts.uri.path()) {
+        Some((name, nested)) => match state.store.org_by_name(name).await? {
+            Some(org) => Some(Arc::new(org)),
+            None if nested => {
+                return Err(Error::not_found(format!(
+                    "organization '{name}' does not exist."
+                )))
+            }
+            None => None,
+        },
+        None => None,
+    };
+
+    let requestor = verify_signature(
+        &state,
+        &headers,
+        parts.method.as_str(),
+        &path,
+        &bytes,
+        org.as_deref(),
+    )
+    .await?;
+
+    if let Some(org) = &org {
+        if requestor.is_user()
+            && !requestor.superuser
+            && !state.store.is_org_member(&org.id, &requestor.id).await?
+        {
+            return Err(Error::forbidden(format!(
+                "'{}' not associated with organization '{}'",
+                requestor.name, org.name
+            )));
+        }
+        parts.extensions.insert(Org(org.clone()));
+    }
+    let bytes = decode_content(&parts, bytes, limit)?;
+    parts.extensions.insert(requestor);
+    Ok(next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await)
+}
+
+async fn verify_signature(
+    state: &AppState,
+    headers: &signed_header::AuthHeaders,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    org: Option<&OrgRow>,
+) -> Result<Requestor, Error> {
+    let user = &headers.user_id;
+    let candidates = state
+        .store
+        .auth_candidates(org.map(|o| o.id.as_str()), user)
+        .await?;
+    if candidates.is_empty() {
+        return Err(Error::unauthorized(format!(
+            "Failed to authenticate as '{user}'. Ensure that your node_name and client key are correct."
+        )));
+    }
+    let now = chrono::Utc::now();
+    for c in candidates
+        .iter()
+        .filter(|c| c.expires_at.is_none_or(|e| e > now))
+    {
+        let Some(key) = state.keys.get(&c.public_key) else {
+            continue;
+        };
+        if signed_header::verify(headers, method, path, body, &key) {
+            return load_requestor(state, c).await;
+        }
+    }
+    Err(invalid_signature(user))
+}
+
+async fn load_requestor(
+    state: &AppState,
+    c: &crate::store::keys::AuthCandidate,
+) -> Result<Requestor, Error> {
+    if c.kind == "user" {
+        let u = state
+            .store
+            .user_by_id(&c.actor_id)
+            .await?
+            .ok_or_else(|| invalid_signature(""))?;
+        Ok(Requestor {
+            kind: RequestorKind::User,
+            id: u.id,
+            name: u.username,
+            superuser: u.superuser,
+            validator: false,
+            key_name: c.key_name.clone(),
+        })
+    } else {
+        let cl = state
+            .store
+            .client_by_id(&c.actor_id)
+            .await?
+            .ok_or_else(|| invalid_signature(""))?;
+        Ok(Requestor {
+            kind: RequestorKind::Client,
+            id: cl.id,
+            name: cl.name,
+            superuser: false,
+            validator: cl.validator,
+            key_name: c.key_name.clone(),
+        })
+    }
+}
+
+fn too_large(limit: usize) -> Error {
+    Error::PayloadTooLarge(Message::Bare(format!(
+        "JSON must be no more than {limit} bytes."
+    )))
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))
+}
+
+/// Inflates a gzip request body after its signature (over the compressed bytes) is checked.
+fn decode_content(parts: &Parts, bytes: Bytes, limit: usize) -> Result<Bytes, Error> {
+    let gzip = parts
+        .headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gzip {
+        return Ok(bytes);
+    }
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| Error::bad_request("invalid gzip request body"))?;
+    if out.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(out.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::org_in_path;
+
+    #[test]
+    fn org_is_taken_from_org_paths() {
+        assert_eq!(
+            org_in_path("/organizations/acme/nodes"),
+            Some(("acme", true))
+        );
+        assert_eq!(
+            org_in_path("/organizations/acme/nodes/n1"),
+            Some(("acme", true))
+        );
+        assert_eq!(org_in_path("/organizations/acme"), Some(("acme", false)));
+        assert_eq!(org_in_path("/organizations/acme/"), Some(("acme", false)));
+        assert_eq!(org_in_path("/organizations"), None);
+        assert_eq!(org_in_path("/users/bob"), None);
+    }
+}

@@ -1,0 +1,333 @@
+//! Mixlib signed-header authentication (protocols 1.0, 1.1, 1.2 and 1.3): parsing the
+//! `X-Ops-*` headers, building the canonical string, verifying and producing signatures.
+//! 1.0/1.1 "sign" by RSA private-encrypting the canonical string itself (PKCS#1 v1.5
+//! type-1 padding, no digest info); 1.2 and 1.3 are plain RSASSA-PKCS1-v1_5 over SHA-1 and
+//! SHA-256.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignVersion {
+    V1_0,
+    V1_1,
+    V1_2,
+    V1_3,
+}
+
+impl SignVersion {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignVersion::V1_0 => "1.0",
+            SignVersion::V1_1 => "1.1",
+            SignVersion::V1_2 => "1.2",
+            SignVersion::V1_3 => "1.3",
+        }
+    }
+
+    fn algorithm(&self) -> &'static str {
+        if *self == SignVersion::V1_3 {
+            "sha256"
+        } else {
+            "sha1"
+        }
+    }
+}
+
+/// The auth headers of one request, parsed.
+#[derive(Debug, Clone)]
+pub struct AuthHeaders {
+    pub user_id: String,
+    pub timestamp: String,
+    pub timestamp_parsed: DateTime<Utc>,
+    pub version: SignVersion,
+    pub sign_header: String,
+    pub content_hash: String,
+    pub signature: Vec<u8>,
+    pub server_api_version: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("missing required authentication header(s) {0}")]
+    MissingHeaders(String),
+    #[error("Unsupported authentication protocol version")]
+    UnsupportedVersion,
+    #[error("bad header(s) 'X-Ops-Timestamp'")]
+    BadTimestamp,
+    #[error("clock skew")]
+    ClockSkew,
+    #[error("invalid signature")]
+    InvalidSignature,
+}
+
+fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn parse_sign(value: &str) -> Result<SignVersion, AuthError> {
+    let (mut version, mut algorithm) = (None, None);
+    for part in value.split(';') {
+        if let Some((k, v)) = part.split_once('=') {
+            match k.trim() {
+                "version" => version = Some(v.trim()),
+                "algorithm" => algorithm = Some(v.trim()),
+                _ => {}
+            }
+        }
+    }
+    let v = match version {
+        Some("1.0") => SignVersion::V1_0,
+        Some("1.1") => SignVersion::V1_1,
+        Some("1.2") => SignVersion::V1_2,
+        Some("1.3") => SignVersion::V1_3,
+        _ => return Err(AuthError::UnsupportedVersion),
+    };
+    match algorithm {
+        None => Ok(v),
+        Some(a) if a == v.algorithm() => Ok(v),
+        Some(_) => Err(AuthError::UnsupportedVersion),
+    }
+}
+
+fn parse_timestamp(ts: &str) -> Option<DateTime<Utc>> {
+    if let Ok(n) = NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%SZ") {
+        return Some(n.and_utc());
+    }
+    DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Parses the headers in erchef's order: presence (400), protocol (400), timestamp (401),
+/// skew (401). The signature lines are joined in numeric order up to the first gap.
+pub fn parse_auth_headers(
+    headers: &http::HeaderMap,
+    now: DateTime<Utc>,
+    skew_secs: i64,
+) -> Result<AuthHeaders, AuthError> {
+    const REQUIRED: [(&str, &str); 4] = [
+        ("x-ops-userid", "X-Ops-UserId"),
+        ("x-ops-timestamp", "X-Ops-Timestamp"),
+        ("x-ops-sign", "X-Ops-Sign"),
+        ("x-ops-content-hash", "X-Ops-Content-Hash"),
+    ];
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|(h, _)| header(headers, h).is_none())
+        .map(|(_, shown)| format!("'{shown}'"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(AuthError::MissingHeaders(missing.join(", ")));
+    }
+    let get = |h: &str| header(headers, h).unwrap_or_default().to_string();
+    let sign_header = get("x-ops-sign");
+    let version = parse_sign(&sign_header)?;
+    let timestamp = get("x-ops-timestamp");
+    let timestamp_parsed = parse_timestamp(&timestamp).ok_or(AuthError::BadTimestamp)?;
+    if (now - timestamp_parsed).num_seconds().abs() > skew_secs {
+        return Err(AuthError::ClockSkew);
+    }
+    let mut joined = String::new();
+    for i in 1.. {
+        match header(headers, &format!("x-ops-authorization-{i}")) {
+            Some(line) => joined.push_str(line),
+            None => break,
+        }
+    }
+    let cleaned: String = joined.chars().filter(|c| !c.is_whitespace()).collect();
+    let signature = B64
+        .decode(cleaned)
+        .map_err(|_| AuthError::InvalidSignature)?;
+    if signature.is_empty() {
+        return Err(AuthError::InvalidSignature);
+    }
+    Ok(AuthHeaders {
+        user_id: get("x-ops-userid"),
+        timestamp,
+        timestamp_parsed,
+        version,
+        sign_header,
+        content_hash: get("x-ops-content-hash"),
+        signature,
+        server_api_version: header(headers, "x-ops-server-api-version")
+            .unwrap_or("0")
+            .to_string(),
+    })
+}
+
+/// Collapses runs of `/` and drops a trailing `/` (except for the root).
+pub fn canonical_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+fn sha1_b64(data: &[u8]) -> String {
+    B64.encode(Sha1::digest(data))
+}
+
+pub fn hash_body(version: SignVersion, body: &[u8]) -> String {
+    match version {
+        SignVersion::V1_3 => B64.encode(Sha256::digest(body)),
+        _ => sha1_b64(body),
+    }
+}
+
+pub fn canonical_string(
+    version: SignVersion,
+    method: &str,
+    path: &str,
+    content_hash: &str,
+    timestamp: &str,
+    user_id: &str,
+    server_api_version: &str,
+) -> String {
+    let method = method.to_ascii_uppercase();
+    let path = canonical_path(path);
+    match version {
+        SignVersion::V1_3 => format!(
+            "Method:{method}\nPath:{path}\nX-Ops-Content-Hash:{content_hash}\nX-Ops-Sign:version=1.3\nX-Ops-Timestamp:{timestamp}\nX-Ops-UserId:{user_id}\nX-Ops-Server-API-Version:{server_api_version}"
+        ),
+        _ => {
+            let user = if version == SignVersion::V1_0 { user_id.to_string() } else { sha1_b64(user_id.as_bytes()) };
+            format!(
+                "Method:{method}\nHashed Path:{}\nX-Ops-Content-Hash:{content_hash}\nX-Ops-Timestamp:{timestamp}\nX-Ops-UserId:{user}",
+                sha1_b64(path.as_bytes())
+            )
+        }
+    }
+}
+
+/// Checks the body hash (1.0–1.2) and the signature of a request against one key.
+pub fn verify(h: &AuthHeaders, method: &str, path: &str, body: &[u8], key: &RsaPublicKey) -> bool {
+    let hash = hash_body(h.version, body);
+    if h.version != SignVersion::V1_3 && hash != h.content_hash {
+        return false;
+    }
+    let canonical = canonical_string(
+        h.version,
+        method,
+        path,
+        &hash,
+        &h.timestamp,
+        &h.user_id,
+        &h.server_api_version,
+    );
+    match h.version {
+        SignVersion::V1_0 | SignVersion::V1_1 => key
+            .verify(
+                Pkcs1v15Sign::new_unprefixed(),
+                canonical.as_bytes(),
+                &h.signature,
+            )
+            .is_ok(),
+        SignVersion::V1_2 => key
+            .verify(
+                Pkcs1v15Sign::new::<Sha1>(),
+                &Sha1::digest(canonical.as_bytes()),
+                &h.signature,
+            )
+            .is_ok(),
+        SignVersion::V1_3 => key
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(canonical.as_bytes()),
+                &h.signature,
+            )
+            .is_ok(),
+    }
+}
+
+/// Signs a request as mixlib-authentication does; returns the headers to send.
+#[allow(clippy::too_many_arguments)]
+pub fn sign(
+    key: &RsaPrivateKey,
+    version: SignVersion,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    user_id: &str,
+    timestamp: &str,
+    server_api_version: &str,
+) -> Result<Vec<(String, String)>, rsa::Error> {
+    let hash = hash_body(version, body);
+    let canonical = canonical_string(
+        version,
+        method,
+        path,
+        &hash,
+        timestamp,
+        user_id,
+        server_api_version,
+    );
+    let sig = match version {
+        SignVersion::V1_0 | SignVersion::V1_1 => {
+            key.sign(Pkcs1v15Sign::new_unprefixed(), canonical.as_bytes())?
+        }
+        SignVersion::V1_2 => key.sign(
+            Pkcs1v15Sign::new::<Sha1>(),
+            &Sha1::digest(canonical.as_bytes()),
+        )?,
+        SignVersion::V1_3 => key.sign(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(canonical.as_bytes()),
+        )?,
+    };
+    let mut out = vec![
+        (
+            "X-Ops-Sign".to_string(),
+            format!(
+                "algorithm={};version={};",
+                version.algorithm(),
+                version.as_str()
+            ),
+        ),
+        ("X-Ops-Userid".to_string(), user_id.to_string()),
+        ("X-Ops-Timestamp".to_string(), timestamp.to_string()),
+        ("X-Ops-Content-Hash".to_string(), hash),
+    ];
+    let encoded = B64.encode(sig);
+    for (i, chunk) in encoded.as_bytes().chunks(60).enumerate() {
+        out.push((
+            format!("X-Ops-Authorization-{}", i + 1),
+            String::from_utf8_lossy(chunk).into_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+pub fn parse_public_key(pem: &str) -> Option<RsaPublicKey> {
+    let pem = pem.trim().replace("\r\n", "\n");
+    RsaPublicKey::from_public_key_pem(&pem)
+        .ok()
+        .or_else(|| RsaPublicKey::from_pkcs1_pem(&pem).ok())
+}
+
+pub fn parse_private_key(pem: &str) -> Option<RsaPrivateKey> {
+    let pem = pem.trim().replace("\r\n", "\n");
+    RsaPrivateKey::from_pkcs1_pem(&pem)
+        .ok()
+        .or_else(|| RsaPrivateKey::from_pkcs8_pem(&pem).ok())
+}

@@ -1,0 +1,151 @@
+//! First start: the superuser (and its key file), and with `--bootstrap-org` an org, its
+//! admin user and validator, with their keys written to `<data_dir>/keys/`. Idempotent:
+//! anything that already exists is left as it is.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rsa::pkcs8::{EncodePublicKey, LineEnding};
+use serde_json::json;
+
+use crate::auth::{keygen, signed_header};
+use crate::config::Config;
+use crate::store::keys::KeyRow;
+use crate::store::users::UserRow;
+use crate::store::{new_id, now, Store};
+
+fn write_key(path: &Path, pem: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, pem).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// The superuser's key pair: configured PEM, configured file, or newly generated.
+async fn superuser_key(config: &Config) -> anyhow::Result<(String, Option<String>)> {
+    let pem = match (&config.superuser.key_pem, &config.superuser.key_file) {
+        (Some(pem), _) => Some(pem.clone()),
+        (None, Some(file)) => Some(
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?,
+        ),
+        (None, None) => None,
+    };
+    match pem {
+        Some(pem) => {
+            let key = signed_header::parse_private_key(&pem)
+                .context("superuser key is not an RSA private key")?;
+            Ok((key.to_public_key().to_public_key_pem(LineEnding::LF)?, None))
+        }
+        None => {
+            let pair = keygen::generate().await?;
+            Ok((pair.public_pem, Some(pair.private_pem)))
+        }
+    }
+}
+
+/// Creates a user with a `default` key; returns whether it was created.
+async fn ensure_user(
+    store: &Store,
+    name: &str,
+    display_name: &str,
+    superuser: bool,
+    public_key: String,
+) -> anyhow::Result<UserRow> {
+    let ts = now();
+    let row = UserRow {
+        id: new_id(),
+        username: name.into(),
+        email: Some(format!("{name}@localhost")),
+        external_authentication_uid: None,
+        recovery_authentication_enabled: false,
+        password_hash: None,
+        superuser,
+        serialized_object: json!({ "display_name": display_name }).to_string(),
+        created_at: ts,
+        updated_at: ts,
+    };
+    let key = KeyRow {
+        actor_id: row.id.clone(),
+        name: "default".into(),
+        public_key,
+        expires_at: None,
+        created_at: ts,
+    };
+    store.create_user(&row, Some(&key)).await?;
+    Ok(row)
+}
+
+/// Makes sure the superuser exists; returns the key file written, if one was.
+pub async fn ensure_superuser(store: &Store, config: &Config) -> anyhow::Result<Option<PathBuf>> {
+    let name = &config.superuser.name;
+    if store.user_by_name(name).await?.is_some() {
+        return Ok(None);
+    }
+    let (public, private) = superuser_key(config).await?;
+    // Another process may have won the race; that is fine.
+    if let Err(e) = ensure_user(store, name, "Chef Server Superuser", true, public).await {
+        if store.user_by_name(name).await?.is_some() {
+            return Ok(None);
+        }
+        return Err(e);
+    }
+    match private {
+        Some(pem) => {
+            let path = config.keys_dir().join(format!("{name}.pem"));
+            write_key(&path, &pem)?;
+            tracing::info!(user = %name, key = %path.display(), "created superuser");
+            Ok(Some(path))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Creates org `org` with user `admin` (in `admins`, `billing-admins` and `users`) unless
+/// the org exists, and prints the knife.rb lines for it.
+pub async fn bootstrap_org(
+    store: &Store,
+    config: &Config,
+    org: &str,
+    base_url: &str,
+) -> anyhow::Result<()> {
+    let keys = config.keys_dir();
+    if store.org_by_name(org).await?.is_none() {
+        let admin = match store.user_by_name("admin").await? {
+            Some(u) => u,
+            None => {
+                let pair = keygen::generate().await?;
+                let u =
+                    ensure_user(store, "admin", "Administrator", false, pair.public_pem).await?;
+                write_key(&keys.join("admin.pem"), &pair.private_pem)?;
+                u
+            }
+        };
+        let (row, validator_pem) = crate::ops::create_org(store, org, org, &admin.id, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating org {org}: {e}"))?;
+        store
+            .add_group_member(&row.id, "billing-admins", "user", &admin.id)
+            .await?;
+        write_key(&keys.join(format!("{org}-validator.pem")), &validator_pem)?;
+        tracing::info!(org = %org, "created organization");
+    }
+    println!("# knife.rb / config.rb for Brigade:");
+    println!("chef_server_url          \"{base_url}/organizations/{org}\"");
+    println!("node_name                \"admin\"");
+    println!(
+        "client_key               \"{}\"",
+        keys.join("admin.pem").display()
+    );
+    println!("validation_client_name   \"{org}-validator\"");
+    println!(
+        "validation_key           \"{}\"",
+        keys.join(format!("{org}-validator.pem")).display()
+    );
+    Ok(())
+}

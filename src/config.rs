@@ -1,0 +1,209 @@
+//! Configuration: built-in defaults, then `config/brigade.toml` (or `--config FILE`), then
+//! `BRIGADE_*` environment variables (`__` separates nested keys, e.g.
+//! `BRIGADE_TLS__CERT`), then command-line flags. Secrets are redacted in `Debug`.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The commented default configuration, printed by `brigade print-config`.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/brigade.toml");
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the main listener.
+    pub listen: String,
+    /// Folder for the SQLite database, keys, blobs, index and generated certificates.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/brigade.db`.
+    pub database_url: String,
+    /// Base URL used in URLs the server hands out; empty means the request's Host.
+    pub external_url: String,
+    /// Organization that serves requests made without `/organizations/ORG`.
+    pub default_org: String,
+    pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub limits: Limits,
+    pub superuser: SuperuserConfig,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// Generate a self-signed certificate into the data dir once, and serve HTTPS with it.
+    pub self_signed: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Allowed difference between a request's X-Ops-Timestamp and the server clock.
+    pub clock_skew_secs: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest JSON request body (erchef's `max_request_size`).
+    pub max_json_bytes: usize,
+    /// Largest file upload (cookbook files, profiles).
+    pub max_file_bytes: usize,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SuperuserConfig {
+    pub name: String,
+    /// A PEM private key file to use for the superuser instead of generating one.
+    pub key_file: Option<PathBuf>,
+    /// A PEM private key given inline (takes precedence over `key_file`).
+    pub key_pem: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8889".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            external_url: String::new(),
+            default_org: String::new(),
+            tls: TlsConfig::default(),
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
+            superuser: SuperuserConfig::default(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            clock_skew_secs: 900,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_json_bytes: 2_000_000,
+            max_file_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for SuperuserConfig {
+    fn default() -> Self {
+        SuperuserConfig {
+            name: "pivotal".into(),
+            key_file: None,
+            key_pem: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SuperuserConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuperuserConfig")
+            .field("name", &self.name)
+            .field("key_file", &self.key_file)
+            .field("key_pem", &self.key_pem.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("external_url", &self.external_url)
+            .field("default_org", &self.default_org)
+            .field("tls", &self.tls)
+            .field("auth", &self.auth)
+            .field("limits", &self.limits)
+            .field("superuser", &self.superuser)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// Hides the password of a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:<redacted>{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the file (the given one must exist; the default one may not),
+    /// then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(path.exists(), "config file {} not found", path.display());
+                fig = fig.merge(Toml::file(path));
+            }
+            None => fig = fig.merge(Toml::file("config/brigade.toml")),
+        }
+        fig = fig.merge(Env::prefixed("BRIGADE_").split("__"));
+        Ok(fig.extract()?)
+    }
+
+    /// The database URL in force: the configured one, else SQLite in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("brigade.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.data_dir.join("keys")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_matches_defaults() {
+        let from_file: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(DEFAULT_CONFIG_TOML))
+            .extract()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&from_file).unwrap(),
+            serde_json::to_value(Config::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:<redacted>@h/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,134 @@
+//! Brigade: one binary serving the Chef Infra Server, Reporting, Compliance and Automate
+//! APIs over one store. `build_app` assembles the HTTP service; `serve` runs it on a
+//! listener (tests pass a `127.0.0.1:0` listener).
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod ops;
+pub mod run;
+pub mod state;
+pub mod store;
+mod tls;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::HeaderName;
+use axum::Router;
+use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Paths served from the default org when it is configured (erchef's OSC 11 routes).
+const DEFAULT_ORG_RESOURCES: [&str; 12] = [
+    "cookbooks",
+    "clients",
+    "data",
+    "environments",
+    "nodes",
+    "principals",
+    "roles",
+    "sandboxes",
+    "search",
+    "runs",
+    "groups",
+    "containers",
+];
+
+/// Connects the store, applies migrations, and creates the superuser when missing.
+pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = store::Store::connect(&config.effective_database_url()).await?;
+    store.migrate().await?;
+    bootstrap::ensure_superuser(&store, &config).await?;
+    auth::keygen::warm_up();
+    Ok(AppState::new(config, store))
+}
+
+/// The whole HTTP application.
+pub fn build_app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api::infra::router(state.clone()))
+        .with_state(state.clone())
+        .layer(RequestBodyLimitLayer::new(state.config.limits.max_file_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            error::Error::Internal(anyhow::anyhow!("handler panicked")).into_response_infra()
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Rewrites Chef 11 style paths (`/nodes/…`) to the default org before routing, keeping
+/// the path the client signed.
+fn default_org_rewrite(default_org: String) -> impl Fn(Request) -> Request + Clone {
+    move |mut req: Request| {
+        if default_org.is_empty() {
+            return req;
+        }
+        let path = req.uri().path().to_string();
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        if DEFAULT_ORG_RESOURCES.contains(&first) {
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or(&path);
+            if let Ok(uri) = format!("/organizations/{default_org}{pq}").parse() {
+                req.extensions_mut().insert(auth::extract::SignedPath(path));
+                *req.uri_mut() = uri;
+            }
+        }
+        req
+    }
+}
+
+/// Serves the application on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let config = state.config.clone();
+    let rewrite = default_org_rewrite(config.default_org.clone());
+    let app = build_app(state).map_request(rewrite);
+    match tls::server_config(&config).await? {
+        None => {
+            let svc = axum::ServiceExt::<Request>::into_make_service(app);
+            axum::serve(listener, svc)
+                .with_graceful_shutdown(shutdown)
+                .await?;
+        }
+        Some(rustls) => {
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            let app =
+                app.map_request(|r: Request<hyper::body::Incoming>| r.map(axum::body::Body::new));
+            let svc = axum::ServiceExt::<Request<hyper::body::Incoming>>::into_make_service(app);
+            axum_server::from_tcp_rustls(listener.into_std()?, rustls)
+                .handle(handle)
+                .serve(svc)
+                .await?;
+        }
+    }
+    Ok(())
+}
