@@ -331,3 +331,289 @@ pub fn parse_private_key(pem: &str) -> Option<RsaPrivateKey> {
         .ok()
         .or_else(|| RsaPrivateKey::from_pkcs8_pem(&pem).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The published mixlib-authentication test vectors (facts §B.5) and the negative
+    //! cases of the same spec.
+
+    use super::*;
+
+    const KEY: &str = include_str!("../../tests/support/spec_key.pem");
+    const BODY: &[u8] = b"Spec Body";
+    const PATH: &str = "/organizations/clownco";
+    const USER: &str = "spec-user";
+    const TS: &str = "2009-01-01T12:00:00Z";
+    const V10: [&str; 6] = [
+        "jVHrNniWzpbez/eGWjFnO6lINRIuKOg40ZTIQudcFe47Z9e/HvrszfVXlKG4",
+        "NMzYZgyooSvU85qkIUmKuCqgG2AIlvYa2Q/2ctrMhoaHhLOCWWoqYNMaEqPc",
+        "3tKHE+CfvP+WuPdWk4jv4wpIkAz6ZLxToxcGhXmZbXpk56YTmqgBW2cbbw4O",
+        "IWPZDHSiPcw//AYNgW1CCDptt+UFuaFYbtqZegcBd2n/jzcWODA7zL4KWEUy",
+        "9q4rlh/+1tBReg60QdsmDRsw/cdO1GZrKtuCwbuD4+nbRdVBKv72rqHX9cu0",
+        "utju9jzczCyB+sSAQWrxSsXB/b8vV2qs0l4VD2ML+w==",
+    ];
+    const V11: [&str; 6] = [
+        "UfZD9dRz6rFu6LbP5Mo1oNHcWYxpNIcUfFCffJS1FQa0GtfU/vkt3/O5HuCM",
+        "1wIFl/U0f5faH9EWpXWY5NwKR031Myxcabw4t4ZLO69CIh/3qx1XnjcZvt2w",
+        "c2R9bx/43IWA/r8w8Q6decuu0f6ZlNheJeJhaYPI8piX/aH+uHBH8zTACZu8",
+        "vMnl5MF3/OIlsZc8cemq6eKYstp8a8KYq9OmkB5IXIX6qVMJHA6fRvQEB/7j",
+        "281Q7oI/O+lE8AmVyBbwruPb7Mp6s4839eYiOdjbDwFjYtbS3XgAjrHlaD7W",
+        "FDlbAG7H8Dmvo+wBxmtNkszhzbBnEYtuwQqT8nM/8A==",
+    ];
+    const V13: [&str; 6] = [
+        "FZOmXAyOBAZQV/uw188iBljBJXOm+m8xQ/8KTGLkgGwZNcRFxk1m953XjE3W",
+        "VGy1dFT76KeaNWmPCNtDmprfH2na5UZFtfLIKrPv7xm80V+lzEzTd9WBwsfP",
+        "42dZ9N+V9I5SVfcL/lWrrlpdybfceJC5jOcP5tzfJXWUITwb6Z3Erg3DU3Uh",
+        "H9h9E0qWlYGqmiNCVrBnpe6Si1gU/Jl+rXlRSNbLJ4GlArAPuL976iTYJTzE",
+        "MmbLUIm3JRYi00Yb01IUCCKdI90vUq1HHNtlTEu93YZfQaJwRxXlGkCNwIJe",
+        "fy49QzaCIEu1XiOx5Jn+4GmkrZch/RrK9VzQWXgs+w==",
+    ];
+
+    fn key() -> RsaPrivateKey {
+        parse_private_key(KEY).unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        parse_timestamp(TS).unwrap()
+    }
+
+    fn header_map(pairs: &[(String, String)], api: Option<&str>) -> http::HeaderMap {
+        let mut m = http::HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        if let Some(a) = api {
+            m.insert("X-OPS-SERVER-API-VERSION", a.parse().unwrap());
+        }
+        m
+    }
+
+    fn auth_lines(pairs: &[(String, String)]) -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k.starts_with("X-Ops-Authorization-"))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    #[test]
+    fn canonical_strings_match_the_published_ones() {
+        let sha1_body = "DFteJZPVv6WKdQmMqZUQUumUyRs=";
+        let sha256_body = "hDlKNZhIhgso3Fs0S0pZwJ0xyBWtR1RBaeHs1DrzOho=";
+        assert_eq!(hash_body(SignVersion::V1_0, BODY), sha1_body);
+        assert_eq!(hash_body(SignVersion::V1_3, BODY), sha256_body);
+        assert_eq!(
+            canonical_string(SignVersion::V1_0, "post", PATH, sha1_body, TS, USER, "1"),
+            "Method:POST\nHashed Path:YtBWDn1blGGuFIuKksdwXzHU9oE=\nX-Ops-Content-Hash:DFteJZPVv6WKdQmMqZUQUumUyRs=\nX-Ops-Timestamp:2009-01-01T12:00:00Z\nX-Ops-UserId:spec-user"
+        );
+        assert_eq!(
+            canonical_string(SignVersion::V1_1, "POST", PATH, sha1_body, TS, USER, "1"),
+            "Method:POST\nHashed Path:YtBWDn1blGGuFIuKksdwXzHU9oE=\nX-Ops-Content-Hash:DFteJZPVv6WKdQmMqZUQUumUyRs=\nX-Ops-Timestamp:2009-01-01T12:00:00Z\nX-Ops-UserId:EAF7Wv/hbAudWV5ZkwKz40Z/lO0="
+        );
+        assert_eq!(
+            canonical_string(SignVersion::V1_3, "POST", PATH, sha256_body, TS, USER, "1"),
+            "Method:POST\nPath:/organizations/clownco\nX-Ops-Content-Hash:hDlKNZhIhgso3Fs0S0pZwJ0xyBWtR1RBaeHs1DrzOho=\nX-Ops-Sign:version=1.3\nX-Ops-Timestamp:2009-01-01T12:00:00Z\nX-Ops-UserId:spec-user\nX-Ops-Server-API-Version:1"
+        );
+    }
+
+    #[test]
+    fn signing_reproduces_the_published_signatures_and_they_verify() {
+        let public = key().to_public_key();
+        for (v, expected, sign_value) in [
+            (SignVersion::V1_0, V10, "algorithm=sha1;version=1.0;"),
+            (SignVersion::V1_1, V11, "algorithm=sha1;version=1.1;"),
+            (SignVersion::V1_3, V13, "algorithm=sha256;version=1.3;"),
+        ] {
+            let pairs = sign(&key(), v, "POST", PATH, BODY, USER, TS, "1").unwrap();
+            assert_eq!(auth_lines(&pairs), expected, "{v:?}");
+            assert!(pairs.contains(&("X-Ops-Sign".to_string(), sign_value.to_string())));
+            let h = parse_auth_headers(&header_map(&pairs, Some("1")), at(), 900).unwrap();
+            assert_eq!(h.version, v);
+            assert!(verify(&h, "POST", PATH, BODY, &public), "{v:?}");
+            assert!(
+                !verify(&h, "POST", PATH, b"Spec Body!", &public),
+                "{v:?} body tamper"
+            );
+            assert!(
+                !verify(&h, "PUT", PATH, BODY, &public),
+                "{v:?} method tamper"
+            );
+            assert!(
+                !verify(&h, "POST", "/organizations/other", BODY, &public),
+                "{v:?} path tamper"
+            );
+        }
+    }
+
+    #[test]
+    fn published_negative_cases_are_rejected() {
+        let public = key().to_public_key();
+        for v in [SignVersion::V1_1, SignVersion::V1_3] {
+            let mut pairs = sign(&key(), v, "POST", PATH, BODY, USER, TS, "1").unwrap();
+            for (k, val) in pairs.iter_mut() {
+                if k == "X-Ops-Authorization-1" {
+                    *val = "epicfail".into();
+                }
+            }
+            let ok = parse_auth_headers(&header_map(&pairs, Some("1")), at(), 900)
+                .map(|h| verify(&h, "POST", PATH, BODY, &public))
+                .unwrap_or(false);
+            assert!(!ok, "{v:?} epicfail");
+
+            let mut pairs = sign(&key(), v, "POST", PATH, BODY, USER, TS, "1").unwrap();
+            for (k, val) in pairs.iter_mut() {
+                if k == "X-Ops-Content-Hash" {
+                    val.push('_');
+                }
+            }
+            let h = parse_auth_headers(&header_map(&pairs, Some("1")), at(), 900).unwrap();
+            if v != SignVersion::V1_3 {
+                assert!(
+                    !verify(&h, "POST", PATH, BODY, &public),
+                    "{v:?} content hash"
+                );
+            }
+        }
+        let mut pairs = sign(&key(), SignVersion::V1_1, "POST", PATH, BODY, USER, TS, "1").unwrap();
+        pairs.retain(|(k, _)| k != "X-Ops-Sign");
+        assert_eq!(
+            parse_auth_headers(&header_map(&pairs, None), at(), 900).unwrap_err(),
+            AuthError::MissingHeaders("'X-Ops-Sign'".into())
+        );
+        let pairs = sign(&key(), SignVersion::V1_1, "POST", PATH, BODY, USER, TS, "1").unwrap();
+        for skew in [-1000, 1000] {
+            let now = at() + chrono::Duration::seconds(skew);
+            assert_eq!(
+                parse_auth_headers(&header_map(&pairs, None), now, 900).unwrap_err(),
+                AuthError::ClockSkew
+            );
+        }
+    }
+
+    #[test]
+    fn long_user_ids_need_protocol_1_1() {
+        let long = "x".repeat(200);
+        assert!(sign(
+            &key(),
+            SignVersion::V1_0,
+            "POST",
+            PATH,
+            BODY,
+            &long,
+            TS,
+            "0"
+        )
+        .is_err());
+        let pairs = sign(
+            &key(),
+            SignVersion::V1_1,
+            "POST",
+            PATH,
+            BODY,
+            &long,
+            TS,
+            "0",
+        )
+        .unwrap();
+        let h = parse_auth_headers(&header_map(&pairs, None), at(), 900).unwrap();
+        assert!(verify(&h, "POST", PATH, BODY, &key().to_public_key()));
+    }
+
+    #[test]
+    fn sign_header_forms() {
+        assert_eq!(parse_sign("version=1.0").unwrap(), SignVersion::V1_0);
+        assert_eq!(
+            parse_sign("algorithm=sha1;version=1.1;").unwrap(),
+            SignVersion::V1_1
+        );
+        assert_eq!(
+            parse_sign("algorithm=sha256;version=1.3").unwrap(),
+            SignVersion::V1_3
+        );
+        assert_eq!(parse_sign("version=1.2").unwrap(), SignVersion::V1_2);
+        assert!(parse_sign("algorithm=sha256;version=1.1").is_err());
+        assert!(parse_sign("algorithm=sha1;version=1.3").is_err());
+        assert!(parse_sign("version=2.0").is_err());
+        assert!(parse_sign("garbage").is_err());
+    }
+
+    #[test]
+    fn protocol_1_2_round_trips() {
+        let pairs = sign(
+            &key(),
+            SignVersion::V1_2,
+            "GET",
+            "/users/x",
+            b"",
+            USER,
+            TS,
+            "0",
+        )
+        .unwrap();
+        let h = parse_auth_headers(&header_map(&pairs, None), at(), 900).unwrap();
+        assert!(verify(&h, "GET", "/users/x", b"", &key().to_public_key()));
+    }
+
+    #[test]
+    fn missing_headers_are_listed_in_canonical_order() {
+        let err = parse_auth_headers(&http::HeaderMap::new(), at(), 900).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required authentication header(s) 'X-Ops-UserId', 'X-Ops-Timestamp', 'X-Ops-Sign', 'X-Ops-Content-Hash'"
+        );
+        let mut pairs = sign(&key(), SignVersion::V1_1, "GET", PATH, b"", USER, TS, "0").unwrap();
+        pairs.retain(|(k, _)| !k.starts_with("X-Ops-Authorization"));
+        assert_eq!(
+            parse_auth_headers(&header_map(&pairs, None), at(), 900).unwrap_err(),
+            AuthError::InvalidSignature
+        );
+        let pairs: Vec<_> = sign(
+            &key(),
+            SignVersion::V1_1,
+            "GET",
+            PATH,
+            b"",
+            USER,
+            "not a time",
+            "0",
+        )
+        .unwrap();
+        assert_eq!(
+            parse_auth_headers(&header_map(&pairs, None), at(), 900).unwrap_err(),
+            AuthError::BadTimestamp
+        );
+    }
+
+    #[test]
+    fn canonical_paths() {
+        assert_eq!(canonical_path("//a///b/"), "/a/b");
+        assert_eq!(canonical_path("/"), "/");
+        assert_eq!(canonical_path("///"), "/");
+        assert_eq!(canonical_path(""), "/");
+        assert_eq!(
+            canonical_path("/organizations/acme/nodes/"),
+            "/organizations/acme/nodes"
+        );
+        assert_eq!(canonical_path("/a%2Fb"), "/a%2Fb");
+    }
+
+    #[test]
+    fn public_keys_in_both_pem_forms() {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use rsa::pkcs8::EncodePublicKey;
+        let public = key().to_public_key();
+        let spki = public
+            .to_public_key_pem(rsa::pkcs8::LineEnding::CRLF)
+            .unwrap();
+        let pkcs1 = public.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        assert_eq!(parse_public_key(&spki).unwrap(), public);
+        assert_eq!(parse_public_key(&pkcs1).unwrap(), public);
+        assert!(
+            parse_public_key("-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----")
+                .is_none()
+        );
+    }
+}
