@@ -128,7 +128,6 @@ pub async fn create_user(
     let mut out = json!({ "uri": uri });
     if let Some((public, private)) = material {
         if version == 0 {
-            out["public_key"] = Value::String(public);
             if let Some(p) = private {
                 out["private_key"] = Value::String(p);
             }
