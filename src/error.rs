@@ -35,6 +35,9 @@ pub enum Error {
     NotFound(Message),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A 405 with an explanation (erchef's `_default` environment).
+    #[error("method not allowed: {0}")]
+    MethodNotAllowedWith(String),
     #[error("not acceptable: {0}")]
     NotAcceptable(Message),
     #[error("conflict: {0}")]
@@ -80,7 +83,9 @@ impl Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::MethodNotAllowed | Error::MethodNotAllowedWith(_) => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
             Error::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -104,7 +109,7 @@ impl Error {
             | Error::PayloadTooLarge(m)
             | Error::UnsupportedMediaType(m)
             | Error::ServiceUnavailable(m) => Some(m),
-            Error::MethodNotAllowed | Error::Internal(_) => None,
+            Error::MethodNotAllowed | Error::MethodNotAllowedWith(_) | Error::Internal(_) => None,
         }
     }
 
@@ -117,6 +122,9 @@ impl Error {
 
     /// The Infra/Reporting envelope: `{"error": ["..."]}` or the bare/JSON forms.
     pub fn infra_body(&self) -> Option<Value> {
+        if let Error::MethodNotAllowedWith(m) = self {
+            return Some(json!({ "error": [m] }));
+        }
         match self.public_message() {
             Some(Message::List(m)) => Some(json!({ "error": [m] })),
             Some(Message::Bare(m)) => Some(json!({ "error": m })),

@@ -16,7 +16,12 @@ async fn v0_create_generates_key_and_get_shows_public_key() {
         .post_v(&s.superuser, "/users", &user_body("bob"), "0")
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body.as_object().unwrap().len(), 2, "exactly uri and private_key: {}", r.text);
+    assert_eq!(
+        r.body.as_object().unwrap().len(),
+        2,
+        "exactly uri and private_key: {}",
+        r.text
+    );
     assert_eq!(r.body["uri"], s.url("/users/bob"));
     let bob = Actor::new("bob", r.body["private_key"].as_str().unwrap());
     let r = s.get_v(&bob, "/users/bob", "0").await;

@@ -3,4 +3,7 @@
 
 pub mod key;
 pub mod names;
+pub mod objects;
+pub mod run_list;
 pub mod user;
+pub mod version;

@@ -67,3 +67,115 @@ pub(crate) async fn insert_object(
     }
     Ok(())
 }
+
+/// Which search index a document belongs to, recorded with each write (the search
+/// engine consumes the log).
+#[derive(Debug, Clone)]
+pub struct SearchChange {
+    /// `node`, `role`, `client`, `environment`, or the data bag's name.
+    pub index: String,
+    pub item: String,
+    pub deleted: bool,
+}
+
+pub(crate) async fn record_change(
+    tx: &mut Tx,
+    org_id: &str,
+    change: &SearchChange,
+) -> Result<(), sqlx::Error> {
+    let sql = "INSERT INTO search_changes (org_id, idx, item, op, created_at) VALUES ($1, $2, $3, $4, $5)";
+    let op = if change.deleted { "delete" } else { "upsert" };
+    execute!(
+        tx.conn(),
+        sqlx::query(sql)
+            .bind(org_id)
+            .bind(&change.index)
+            .bind(&change.item)
+            .bind(op)
+            .bind(super::now())
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Names of an org's documents of one kind (and data bag), sorted.
+    pub async fn object_names(
+        &self,
+        org_id: &str,
+        kind: &str,
+        bag: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let sql =
+            "SELECT name FROM objects WHERE org_id = $1 AND kind = $2 AND bag = $3 ORDER BY name";
+        on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(org_id).bind(kind).bind(bag).fetch_all(p).await)
+    }
+
+    pub async fn objects(
+        &self,
+        org_id: &str,
+        kind: &str,
+        bag: &str,
+    ) -> Result<Vec<ObjectRow>, sqlx::Error> {
+        let sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 AND bag = $3 ORDER BY name");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(kind).bind(bag).fetch_all(p).await)
+    }
+
+    /// Creates a document (ACL from `container` plus the creator) and its search change.
+    pub async fn create_object(
+        &self,
+        obj: &ObjectRow,
+        container: &str,
+        creator: &str,
+        change: Option<&SearchChange>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        insert_object(&mut tx, obj, container, Some(creator)).await?;
+        if let Some(c) = change {
+            record_change(&mut tx, &obj.org_id, c).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Saves a document's new name and body (a rename keeps its id and ACL).
+    pub async fn update_object(
+        &self,
+        obj: &ObjectRow,
+        changes: &[SearchChange],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let sql = "UPDATE objects SET name = $2, body = $3, updated_at = $4 WHERE id = $1";
+        execute!(
+            tx.conn(),
+            sqlx::query(sql)
+                .bind(&obj.id)
+                .bind(&obj.name)
+                .bind(&obj.body)
+                .bind(obj.updated_at)
+        )?;
+        for c in changes {
+            record_change(&mut tx, &obj.org_id, c).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Deletes documents (a data bag with its items, say) and their ACLs.
+    pub async fn delete_objects(
+        &self,
+        org_id: &str,
+        ids: &[String],
+        changes: &[SearchChange],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        for id in ids {
+            super::acls::forget_entity(&mut tx, id).await?;
+            execute!(
+                tx.conn(),
+                sqlx::query("DELETE FROM objects WHERE id = $1").bind(id)
+            )?;
+        }
+        for c in changes {
+            record_change(&mut tx, org_id, c).await?;
+        }
+        tx.commit().await
+    }
+}

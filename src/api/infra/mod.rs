@@ -2,6 +2,7 @@
 //! organization routes. Every response carries `X-Ops-Server-API-Version`; errors use the
 //! `{"error": [...]}` envelope.
 
+mod documents;
 mod keys;
 mod organizations;
 mod status;
@@ -56,6 +57,37 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(organizations::show_org)
                 .put(organizations::update_org)
                 .delete(organizations::delete_org),
+        )
+        .route(
+            "/organizations/{org}/nodes",
+            get(documents::list_nodes).post(documents::create_node),
+        )
+        .route(
+            "/organizations/{org}/nodes/{name}",
+            get(documents::show_node)
+                .head(documents::head_node)
+                .put(documents::update_node)
+                .delete(documents::delete_node),
+        )
+        .route(
+            "/organizations/{org}/roles",
+            get(documents::list_roles).post(documents::create_role),
+        )
+        .route(
+            "/organizations/{org}/roles/{name}",
+            get(documents::show_role)
+                .put(documents::update_role)
+                .delete(documents::delete_role),
+        )
+        .route(
+            "/organizations/{org}/environments",
+            get(documents::list_environments).post(documents::create_environment),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}",
+            get(documents::show_environment)
+                .put(documents::update_environment)
+                .delete(documents::delete_environment),
         )
         // Unknown org resources still go through the gate, so a missing org is reported.
         .route("/organizations/{org}/{*rest}", any(not_found))

@@ -1,0 +1,236 @@
+//! Nodes, roles and environments: lifecycle, validation, messages and permissions.
+
+mod common;
+
+use common::TestServer;
+use serde_json::json;
+
+async fn org_with_users(s: &TestServer) -> (common::Actor, common::Actor) {
+    s.create_org("acme").await;
+    let admin = s.create_user("alice").await;
+    s.associate("acme", "alice").await;
+    s.add_to_group("acme", "admins", "alice").await;
+    let member = s.create_user("bob").await;
+    s.associate("acme", "bob").await;
+    (admin, member)
+}
+
+#[tokio::test]
+async fn node_lifecycle() {
+    let s = TestServer::start().await;
+    let (admin, member) = org_with_users(&s).await;
+    let r = s
+        .post(
+            &member,
+            "/organizations/acme/nodes",
+            &json!({"name": "web1", "run_list": ["base"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"uri": s.url("/organizations/acme/nodes/web1")})
+    );
+    let r = s
+        .post(
+            &member,
+            "/organizations/acme/nodes",
+            &json!({"name": "web1"}),
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body, json!({"error": ["Node already exists"]}));
+
+    let r = s.get(&admin, "/organizations/acme/nodes/web1").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["run_list"], json!(["recipe[base]"]));
+    assert_eq!(r.body["chef_environment"], "_default");
+    assert_eq!(r.body["json_class"], "Chef::Node");
+    assert_eq!(r.body["automatic"], json!({}));
+
+    let r = s.get(&admin, "/organizations/acme/nodes").await;
+    assert_eq!(
+        r.body,
+        json!({"web1": s.url("/organizations/acme/nodes/web1")})
+    );
+
+    let r = s
+        .put(
+            &admin,
+            "/organizations/acme/nodes/web1",
+            &json!({"normal": {"tags": ["x"]}, "run_list": ["role[web]"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["name"], "web1");
+    assert_eq!(r.body["normal"]["tags"], json!(["x"]));
+    let r = s
+        .put(
+            &admin,
+            "/organizations/acme/nodes/web1",
+            &json!({"name": "other"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, json!({"error": ["Node name mismatch."]}));
+
+    let r = s.delete(&admin, "/organizations/acme/nodes/web1").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["normal"]["tags"], json!(["x"]));
+    let r = s.get(&admin, "/organizations/acme/nodes/web1").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body, json!({"error": ["node 'web1' not found"]}));
+    let r = s
+        .put(&admin, "/organizations/acme/nodes/web1", &json!({}))
+        .await;
+    assert_eq!(r.status, 404, "chef-client POSTs after a 404 PUT");
+}
+
+#[tokio::test]
+async fn node_validation_errors_store_nothing() {
+    let s = TestServer::start().await;
+    let (admin, _) = org_with_users(&s).await;
+    for (body, msg) in [
+        (json!({"name": "a b"}), "Field 'name' invalid"),
+        (
+            json!({"name": "n", "normal": "x"}),
+            "Field 'normal' is not a hash",
+        ),
+        (
+            json!({"name": "n", "run_list": ["recipe[]"]}),
+            "Field 'run_list' is not a valid run list",
+        ),
+        (
+            json!({"name": "n", "nonsense": 1}),
+            "Invalid key nonsense in request body",
+        ),
+        (
+            json!({"name": "n", "chef_type": "role"}),
+            "Field 'chef_type' invalid",
+        ),
+    ] {
+        let r = s.post(&admin, "/organizations/acme/nodes", &body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(r.body, json!({"error": [msg]}), "{body}");
+    }
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/nodes").await.body,
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn roles_and_environments() {
+    let s = TestServer::start().await;
+    let (admin, _) = org_with_users(&s).await;
+    let r = s.post(&admin, "/organizations/acme/roles", &json!({"name": "web", "run_list": ["nginx"], "env_run_lists": {"prod": ["nginx::ssl"]}})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s.get(&admin, "/organizations/acme/roles/web").await;
+    assert_eq!(
+        r.body["env_run_lists"],
+        json!({"prod": ["recipe[nginx::ssl]"]})
+    );
+    assert_eq!(r.body["json_class"], "Chef::Role");
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/roles/nope").await.body,
+        json!({"error": ["Cannot load role nope"]})
+    );
+    let r = s
+        .put(
+            &admin,
+            "/organizations/acme/roles/web",
+            &json!({"name": "web", "description": "Web"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["description"], "Web");
+
+    let r = s
+        .get(&admin, "/organizations/acme/environments/_default")
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["description"], "The default Chef environment");
+    for method in ["PUT", "DELETE"] {
+        let body = json!({"name": "_default", "description": "changed"});
+        let r = s
+            .signed(
+                &admin,
+                method,
+                "/organizations/acme/environments/_default",
+                Some(&body),
+                brigade::auth::signed_header::SignVersion::V1_1,
+                "1",
+            )
+            .await;
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(
+            r.body,
+            json!({"error": ["The '_default' environment cannot be modified."]})
+        );
+    }
+    let r = s
+        .post(
+            &admin,
+            "/organizations/acme/environments",
+            &json!({"name": "prod", "cookbook_versions": {"nginx": ">= 1.0"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s
+        .post(
+            &admin,
+            "/organizations/acme/environments",
+            &json!({"name": "bad", "cookbook_versions": {"nginx": ">=1.0"}}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = s
+        .put(
+            &admin,
+            "/organizations/acme/environments/prod",
+            &json!({"name": "production"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "rename: {}", r.text);
+    assert_eq!(
+        r.header("location").unwrap(),
+        s.url("/organizations/acme/environments/production")
+    );
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/environments/prod")
+            .await
+            .status,
+        404
+    );
+    let r = s.get(&admin, "/organizations/acme/environments").await;
+    assert_eq!(r.body.as_object().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn permissions_follow_container_and_object_acls() {
+    let s = TestServer::start().await;
+    let (admin, member) = org_with_users(&s).await;
+    let outsider = s.create_user("eve").await;
+    assert_eq!(
+        s.get(&outsider, "/organizations/acme/nodes").await.status,
+        403
+    );
+    let r = s
+        .post(&admin, "/organizations/acme/nodes", &json!({"name": "db1"}))
+        .await;
+    assert_eq!(r.status, 201);
+    // Members of `users` may read and update nodes made by others.
+    assert_eq!(
+        s.get(&member, "/organizations/acme/nodes/db1").await.status,
+        200
+    );
+    assert_eq!(
+        s.put(&member, "/organizations/acme/nodes/db1", &json!({}))
+            .await
+            .status,
+        200
+    );
+    // Every org response still carries the version header.
+    let r = s.get(&member, "/organizations/acme/nodes/missing").await;
+    assert!(r.header("x-ops-server-api-version").is_some());
+}
