@@ -42,6 +42,18 @@ pub fn is_email(s: &str) -> bool {
     .is_match(s)
 }
 
+/// Cookbooks, environments and recipe components: letters, digits, `_`, `.` and `-`.
+pub fn is_cookbook_name(s: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^[.a-zA-Z0-9_\-]+$").is_match(s)
+}
+
+/// Policy names and groups: like keys, at most 255 characters.
+pub fn is_policy_name(s: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^[.a-zA-Z0-9_:\-]{1,255}$").is_match(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,16 +80,4 @@ mod tests {
         assert!(!is_email("bob@"));
         assert!(!is_email("no-at-sign"));
     }
-}
-
-/// Cookbooks, environments and recipe components: letters, digits, `_`, `.` and `-`.
-pub fn is_cookbook_name(s: &str) -> bool {
-    static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"^[.a-zA-Z0-9_\-]+$").is_match(s)
-}
-
-/// Policy names and groups: like keys, at most 255 characters.
-pub fn is_policy_name(s: &str) -> bool {
-    static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"^[.a-zA-Z0-9_:\-]{1,255}$").is_match(s)
 }

@@ -250,7 +250,11 @@ pub async fn delete(
     let row = load(state, who, org, kind, name, "delete").await?;
     state
         .store
-        .delete_objects(&org.0.id, &[row.id.clone()], &[change(kind, name, true)])
+        .delete_objects(
+            &org.0.id,
+            std::slice::from_ref(&row.id),
+            &[change(kind, name, true)],
+        )
         .await?;
     Ok(reply(StatusCode::OK, body_of(&row)?))
 }
