@@ -390,3 +390,24 @@ async fn gzip_bodies_are_verified_compressed_and_read_inflated() {
     let r = s.raw(req.body(gz)).await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
+
+#[tokio::test]
+async fn method_check_comes_before_authentication_and_after_version() {
+    let s = TestServer::start().await;
+    let r = s.raw(s.client().put(s.url("/license"))).await;
+    assert_eq!(
+        r.status, 405,
+        "unsigned PUT on a GET-only route: {}",
+        r.text
+    );
+    assert!(r.header("x-ops-server-api-version").is_some());
+    let r = s
+        .raw(
+            s.client()
+                .put(s.url("/license"))
+                .header("X-Ops-Server-API-Version", "invalid"),
+        )
+        .await;
+    assert_eq!(r.status, 406);
+    assert_eq!(r.body["message"], "Specified version invalid not supported");
+}

@@ -170,3 +170,45 @@ async fn key_validation() {
         403
     );
 }
+
+#[tokio::test]
+async fn key_update_echoes_the_request() {
+    let s = TestServer::start().await;
+    let bob = s.create_user("bob").await;
+    let r = s
+        .post(
+            &bob,
+            "/users/bob/keys",
+            &json!({"name": "alt", "create_key": true, "expiration_date": "2100-12-31T23:59:59Z"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = s
+        .put(&bob, "/users/bob/keys/alt", &json!({"name": "alt"}))
+        .await;
+    assert_eq!((r.status, r.body.clone()), (200, json!({"name": "alt"})));
+    assert!(r.header("location").is_none());
+    let r = s
+        .put(
+            &bob,
+            "/users/bob/keys/alt",
+            &json!({"expiration_date": "2049-12-24T21:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.body, json!({"expiration_date": "2049-12-24T21:00:00Z"}));
+    let r = s
+        .put(&bob, "/users/bob/keys/alt", &json!({"create_key": true}))
+        .await;
+    assert_eq!(r.status, 200);
+    let mut keys: Vec<_> = r.body.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["private_key", "public_key"]);
+    let r = s
+        .put(&bob, "/users/bob/keys/alt", &json!({"name": "default"}))
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.body,
+        json!({"error": "a key with the name 'default' already exists for this actor."})
+    );
+}

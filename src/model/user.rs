@@ -109,16 +109,6 @@ pub fn render(row: &UserRow, public_key: Option<&str>) -> Value {
     for (k, v) in stored_profile(row) {
         out.insert(k, v);
     }
-    if let Some(uid) = &row.external_authentication_uid {
-        out.insert(
-            "external_authentication_uid".into(),
-            Value::String(uid.clone()),
-        );
-    }
-    out.insert(
-        "recovery_authentication_enabled".into(),
-        Value::Bool(row.recovery_authentication_enabled),
-    );
     if let Some(pk) = public_key {
         out.insert("public_key".into(), Value::String(pk.to_string()));
     }

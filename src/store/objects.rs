@@ -179,3 +179,31 @@ impl Store {
         tx.commit().await
     }
 }
+
+impl Store {
+    /// Creates a data bag item: items have no ACL of their own (the bag's applies).
+    pub async fn create_item(
+        &self,
+        obj: &ObjectRow,
+        change: &SearchChange,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        );
+        execute!(
+            tx.conn(),
+            sqlx::query(&sql)
+                .bind(&obj.id)
+                .bind(&obj.org_id)
+                .bind(&obj.kind)
+                .bind(&obj.bag)
+                .bind(&obj.name)
+                .bind(&obj.body)
+                .bind(obj.created_at)
+                .bind(obj.updated_at)
+        )?;
+        record_change(&mut tx, &obj.org_id, change).await?;
+        tx.commit().await
+    }
+}

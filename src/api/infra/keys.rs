@@ -88,26 +88,22 @@ fn key_name_field(body: &Map<String, Value>) -> Result<Option<String>> {
 /// `public_key` or `create_key: true`, never both, never `private_key`.
 fn key_material(body: &Map<String, Value>, required: bool) -> Result<Option<KeyRequest>> {
     if body.contains_key("private_key") {
-        return Err(bare(
-            Error::BadRequest,
-            "Please use create_key: true instead of private_key: true".into(),
+        return Err(Error::bad_request(
+            "Please use create_key: true instead of private_key: true",
         ));
     }
     let public = opt_str(body, "public_key")?;
     let create = opt_bool(body, "create_key")?.unwrap_or(false);
     match (public, create) {
-        (Some(_), true) => Err(bare(
-            Error::BadRequest,
-            "You must specify either create_key or public_key, but not both".into(),
+        (Some(_), true) => Err(Error::bad_request(
+            "You must specify either create_key or public_key, but not both",
         )),
         (Some(pem), false) => {
             key::check_public_key(pem).map(|_| Some(KeyRequest::Provided(pem.to_string())))
         }
         (None, true) => Ok(Some(KeyRequest::Generate)),
-        (None, false) if required => Err(bare(
-            Error::BadRequest,
-            "You must either provide a valid value for 'public_key', or specify 'create_key': true"
-                .into(),
+        (None, false) if required => Err(Error::bad_request(
+            "You must either provide a valid value for 'public_key', or specify 'create_key': true",
         )),
         (None, false) => Ok(None),
     }
@@ -230,14 +226,20 @@ pub async fn update_key(
         ..existing
     };
     state.store.update_key(name, &row).await?;
-    let mut out = key_json(&row);
+    // erchef echoes the request (less `create_key`), plus the generated pair.
+    let mut out = body.clone();
+    out.remove("create_key");
     if let Some(p) = private {
-        out["private_key"] = Value::String(p);
+        out.insert("public_key".into(), Value::String(row.public_key.clone()));
+        out.insert("private_key".into(), Value::String(p));
     }
     Ok(if renamed {
-        created(&format!("{}/keys/{}", owner.uri, row.name), out)
+        created(
+            &format!("{}/keys/{}", owner.uri, row.name),
+            Value::Object(out),
+        )
     } else {
-        reply(StatusCode::OK, out)
+        reply(StatusCode::OK, Value::Object(out))
     })
 }
 

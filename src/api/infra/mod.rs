@@ -2,6 +2,7 @@
 //! organization routes. Every response carries `X-Ops-Server-API-Version`; errors use the
 //! `{"error": [...]}` envelope.
 
+mod data_bags;
 mod documents;
 mod keys;
 mod organizations;
@@ -12,7 +13,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -26,72 +27,125 @@ pub const MAX_API_VERSION: u8 = 2;
 const VERSION_HEADER: &str = "x-ops-server-api-version";
 
 pub fn router(state: AppState) -> Router<AppState> {
+    // The gate wraps each route's methods only, so an unsupported method is a 405
+    // before authentication, as erchef answers.
+    let gate = |mr: MethodRouter<AppState>| {
+        mr.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            signed_request,
+        ))
+    };
     let signed = Router::new()
-        .route("/server_api_version", get(status::show_server_api_version))
-        .route("/license", get(status::show_license))
-        .route("/authenticate_user", post(users::authenticate_user))
-        .route("/users", get(users::list_users).post(users::create_user))
+        .route(
+            "/server_api_version",
+            gate(get(status::show_server_api_version)),
+        )
+        .route("/license", gate(get(status::show_license)))
+        .route("/authenticate_user", gate(post(users::authenticate_user)))
+        .route(
+            "/users",
+            gate(get(users::list_users).post(users::create_user)),
+        )
         .route(
             "/users/{user}",
-            get(users::show_user)
-                .put(users::update_user)
-                .delete(users::delete_user),
+            gate(
+                get(users::show_user)
+                    .put(users::update_user)
+                    .delete(users::delete_user),
+            ),
         )
-        .route("/users/{user}/organizations", get(users::list_user_orgs))
+        .route(
+            "/users/{user}/organizations",
+            gate(get(users::list_user_orgs)),
+        )
         .route(
             "/users/{user}/keys",
-            get(keys::list_user_keys).post(keys::create_user_key),
+            gate(get(keys::list_user_keys).post(keys::create_user_key)),
         )
         .route(
             "/users/{user}/keys/{key}",
-            get(keys::show_user_key)
-                .put(keys::update_user_key)
-                .delete(keys::delete_user_key),
+            gate(
+                get(keys::show_user_key)
+                    .put(keys::update_user_key)
+                    .delete(keys::delete_user_key),
+            ),
         )
         .route(
             "/organizations",
-            get(organizations::list_orgs).post(organizations::create_org),
+            gate(get(organizations::list_orgs).post(organizations::create_org)),
         )
         .route(
             "/organizations/{org}",
-            get(organizations::show_org)
-                .put(organizations::update_org)
-                .delete(organizations::delete_org),
+            gate(
+                get(organizations::show_org)
+                    .put(organizations::update_org)
+                    .delete(organizations::delete_org),
+            ),
         )
         .route(
             "/organizations/{org}/nodes",
-            get(documents::list_nodes).post(documents::create_node),
+            gate(get(documents::list_nodes).post(documents::create_node)),
         )
         .route(
             "/organizations/{org}/nodes/{name}",
-            get(documents::show_node)
-                .head(documents::head_node)
-                .put(documents::update_node)
-                .delete(documents::delete_node),
+            gate(
+                get(documents::show_node)
+                    .head(documents::head_node)
+                    .put(documents::update_node)
+                    .delete(documents::delete_node),
+            ),
         )
         .route(
             "/organizations/{org}/roles",
-            get(documents::list_roles).post(documents::create_role),
+            gate(get(documents::list_roles).post(documents::create_role)),
         )
         .route(
             "/organizations/{org}/roles/{name}",
-            get(documents::show_role)
-                .put(documents::update_role)
-                .delete(documents::delete_role),
+            gate(
+                get(documents::show_role)
+                    .put(documents::update_role)
+                    .delete(documents::delete_role),
+            ),
         )
         .route(
             "/organizations/{org}/environments",
-            get(documents::list_environments).post(documents::create_environment),
+            gate(get(documents::list_environments).post(documents::create_environment)),
         )
         .route(
             "/organizations/{org}/environments/{name}",
-            get(documents::show_environment)
-                .put(documents::update_environment)
-                .delete(documents::delete_environment),
+            gate(
+                get(documents::show_environment)
+                    .put(documents::update_environment)
+                    .delete(documents::delete_environment),
+            ),
         )
-        // Unknown org resources still go through the gate, so a missing org is reported.
-        .route("/organizations/{org}/{*rest}", any(not_found))
-        .layer(middleware::from_fn_with_state(state, signed_request));
+        .route(
+            "/organizations/{org}/data",
+            gate(get(data_bags::list_bags).post(data_bags::create_bag)),
+        )
+        .route(
+            "/organizations/{org}/data/{bag}",
+            gate(
+                get(data_bags::show_bag)
+                    .post(data_bags::create_item)
+                    .delete(data_bags::delete_bag),
+            ),
+        )
+        .route(
+            "/organizations/{org}/data/{bag}/{item}",
+            gate(
+                get(data_bags::show_item)
+                    .put(data_bags::update_item)
+                    .delete(data_bags::delete_item),
+            ),
+        )
+        .route(
+            "/organizations/{org}/{*rest}",
+            any(not_found).layer(middleware::from_fn_with_state(
+                state.clone(),
+                signed_request,
+            )),
+        );
     Router::new()
         .route("/_status", get(status::show_status))
         .merge(signed)

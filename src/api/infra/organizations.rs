@@ -119,7 +119,11 @@ pub async fn update_org(
     }
     org.updated_at = now();
     state.store.update_org(&org).await?;
-    Ok(reply(StatusCode::OK, render(&org)))
+    // erchef echoes the request body (with the stored name and full name).
+    let mut out = body;
+    out.insert("name".into(), Value::String(org.name.clone()));
+    out.insert("full_name".into(), Value::String(org.full_name.clone()));
+    Ok(reply(StatusCode::OK, Value::Object(out)))
 }
 
 pub async fn delete_org(

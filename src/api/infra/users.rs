@@ -196,9 +196,9 @@ pub async fn update_user(
             .iter()
             .any(|k| body.contains_key(*k))
         {
-            return Err(Error::BadRequest(Message::Bare(
-                "Since Server API v1, all keys must be updated via the keys endpoint. ".into(),
-            )));
+            return Err(Error::bad_request(
+                "Since Server API v1, all keys must be updated via the keys endpoint. ",
+            ));
         }
         None
     };
@@ -297,29 +297,42 @@ pub async fn list_user_orgs(
     Ok(reply(StatusCode::OK, Value::Array(out)))
 }
 
-/// Password check for other services (chef-manage): superuser only.
+/// Password check for other services (chef-manage): superuser only, never for the
+/// superuser itself. An unknown user and a wrong password answer alike.
 pub async fn authenticate_user(
     State(state): State<AppState>,
     who: Requestor,
-    JsonObject(body): JsonObject,
+    body: bytes::Bytes,
 ) -> Result<Response> {
-    authz::require_superuser(&who, "read")?;
-    let invalid = || Error::bad_request("invalid user authentication request");
-    let (Some(name), Some(pass)) = (
-        opt_str(&body, "username").map_err(|_| invalid())?,
-        opt_str(&body, "password").map_err(|_| invalid())?,
-    ) else {
-        return Err(invalid());
+    let body: Map<String, Value> = match serde_json::from_slice::<Value>(&body) {
+        _ if body.iter().all(u8::is_ascii_whitespace) => {
+            return Err(Error::bad_request("invalid user authentication request"))
+        }
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(Error::bad_request("invalid user authentication request")),
+        Err(_) => return Err(Error::bad_request("invalid JSON")),
     };
+    let field = |name: &str| -> Result<String> {
+        match body.get(name) {
+            None => Err(Error::bad_request(format!("Field '{name}' missing"))),
+            Some(Value::String(v)) if !v.trim().is_empty() => Ok(v.clone()),
+            Some(_) => Err(Error::bad_request(format!("Field '{name}' invalid"))),
+        }
+    };
+    let pass = field("password")?;
+    let name = field("username")?;
+    authz::require_superuser(&who, "create")?;
     let failed = || Error::unauthorized("Failed to authenticate: Username and password incorrect");
-    let u = state.store.user_by_name(name).await?.ok_or_else(failed)?;
+    let Some(u) = state.store.user_by_name(&name).await? else {
+        return Err(failed());
+    };
     if u.superuser {
-        return Err(Error::missing_permission("read"));
+        return Err(Error::missing_permission("create"));
     }
     let Some(hash) = u.password_hash.clone() else {
         return Err(failed());
     };
-    if !password::verify(pass.to_string(), hash).await {
+    if !password::verify(pass, hash).await {
         return Err(failed());
     }
     Ok(reply(
