@@ -1,6 +1,7 @@
 //! Object rules shared by the API families: validation, defaults and the JSON each
 //! object is rendered as. Pure functions; no I/O.
 
+pub mod client;
 pub mod data_bag;
 pub mod key;
 pub mod names;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::keys::KeyRow;
 use super::{execute, on_db, Store, Tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -79,4 +80,76 @@ pub(crate) async fn container_id_tx(
 ) -> Result<String, sqlx::Error> {
     let sql = "SELECT id FROM containers WHERE org_id = $1 AND name = $2";
     on_db!(tx.conn(), c => sqlx::query_scalar(sql).bind(org_id).bind(name).fetch_one(c).await)
+}
+
+impl Store {
+    pub async fn client_names(&self, org_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        let sql = "SELECT name FROM clients WHERE org_id = $1 ORDER BY name";
+        on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(org_id).fetch_all(p).await)
+    }
+
+    /// Creates a client with its key, ACL and group membership, and its search change.
+    pub async fn create_client(
+        &self,
+        client: &ClientRow,
+        key: Option<&KeyRow>,
+        creator: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        insert_client(&mut tx, client, key, creator).await?;
+        super::objects::record_change(&mut tx, &client.org_id, &client_change(&client.name, false))
+            .await?;
+        tx.commit().await
+    }
+
+    /// Saves a client's name and flags, optionally replacing its default key.
+    pub async fn update_client(
+        &self,
+        client: &ClientRow,
+        old_name: &str,
+        key: Option<&KeyRow>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let sql = "UPDATE clients SET name = $2, validator = $3, admin = $4, updated_at = $5 WHERE id = $1";
+        execute!(
+            tx.conn(),
+            sqlx::query(sql)
+                .bind(&client.id)
+                .bind(&client.name)
+                .bind(client.validator)
+                .bind(client.admin)
+                .bind(client.updated_at)
+        )?;
+        if let Some(k) = key {
+            super::keys::upsert_key(&mut tx, k).await?;
+        }
+        if old_name != client.name {
+            super::objects::record_change(&mut tx, &client.org_id, &client_change(old_name, true))
+                .await?;
+        }
+        super::objects::record_change(&mut tx, &client.org_id, &client_change(&client.name, false))
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn delete_client(&self, client: &ClientRow) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        super::keys::delete_actor_keys(&mut tx, &client.id).await?;
+        super::acls::forget_entity(&mut tx, &client.id).await?;
+        execute!(
+            tx.conn(),
+            sqlx::query("DELETE FROM clients WHERE id = $1").bind(&client.id)
+        )?;
+        super::objects::record_change(&mut tx, &client.org_id, &client_change(&client.name, true))
+            .await?;
+        tx.commit().await
+    }
+}
+
+fn client_change(name: &str, deleted: bool) -> super::objects::SearchChange {
+    super::objects::SearchChange {
+        index: "client".into(),
+        item: name.into(),
+        deleted,
+    }
 }

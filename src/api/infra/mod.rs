@@ -2,6 +2,7 @@
 //! organization routes. Every response carries `X-Ops-Server-API-Version`; errors use the
 //! `{"error": [...]}` envelope.
 
+mod clients;
 mod data_bags;
 mod documents;
 mod keys;
@@ -117,6 +118,30 @@ pub fn router(state: AppState) -> Router<AppState> {
                 get(documents::show_environment)
                     .put(documents::update_environment)
                     .delete(documents::delete_environment),
+            ),
+        )
+        .route(
+            "/organizations/{org}/clients",
+            gate(get(clients::list_clients).post(clients::create_client)),
+        )
+        .route(
+            "/organizations/{org}/clients/{name}",
+            gate(
+                get(clients::show_client)
+                    .put(clients::update_client)
+                    .delete(clients::delete_client),
+            ),
+        )
+        .route(
+            "/organizations/{org}/clients/{name}/keys",
+            gate(get(clients::list_client_keys).post(clients::create_client_key)),
+        )
+        .route(
+            "/organizations/{org}/clients/{name}/keys/{key}",
+            gate(
+                get(clients::show_client_key)
+                    .put(clients::update_client_key)
+                    .delete(clients::delete_client_key),
             ),
         )
         .route(
