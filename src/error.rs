@@ -44,6 +44,8 @@ pub enum Error {
     Conflict(Message),
     #[error("precondition failed: {0}")]
     PreconditionFailed(Message),
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     #[error("payload too large: {0}")]
     PayloadTooLarge(Message),
     #[error("unsupported media type: {0}")]
@@ -90,6 +92,7 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,7 +112,10 @@ impl Error {
             | Error::PayloadTooLarge(m)
             | Error::UnsupportedMediaType(m)
             | Error::ServiceUnavailable(m) => Some(m),
-            Error::MethodNotAllowed | Error::MethodNotAllowedWith(_) | Error::Internal(_) => None,
+            Error::MethodNotAllowed
+            | Error::MethodNotAllowedWith(_)
+            | Error::Unprocessable(_)
+            | Error::Internal(_) => None,
         }
     }
 
@@ -122,7 +128,7 @@ impl Error {
 
     /// The Infra/Reporting envelope: `{"error": ["..."]}` or the bare/JSON forms.
     pub fn infra_body(&self) -> Option<Value> {
-        if let Error::MethodNotAllowedWith(m) = self {
+        if let Error::MethodNotAllowedWith(m) | Error::Unprocessable(m) = self {
             return Some(json!({ "error": [m] }));
         }
         match self.public_message() {

@@ -10,19 +10,59 @@ async fn validator_registers_a_client_that_then_owns_its_node() {
     let s = TestServer::start().await;
     let validator = s.create_org("acme").await;
     // chef-client registers with API v0 pinned.
-    let r = s.post_v(&validator, "/organizations/acme/clients", &json!({"name": "web1", "admin": false}), "0").await;
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web1", "admin": false}),
+            "0",
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["uri"], s.url("/organizations/acme/clients/web1"));
     let web1 = Actor::new("web1", r.body["private_key"].as_str().unwrap());
-    let r = s.post(&web1, "/organizations/acme/nodes", &json!({"name": "web1"})).await;
+    let r = s
+        .post(&web1, "/organizations/acme/nodes", &json!({"name": "web1"}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(s.put(&web1, "/organizations/acme/nodes/web1", &json!({"normal": {"a": 1}})).await.status, 200);
-    assert_eq!(s.get(&web1, "/organizations/acme/clients/web1").await.status, 200);
+    assert_eq!(
+        s.put(
+            &web1,
+            "/organizations/acme/nodes/web1",
+            &json!({"normal": {"a": 1}})
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        s.get(&web1, "/organizations/acme/clients/web1")
+            .await
+            .status,
+        200
+    );
     // A validator may not make validators, and is refused again on a conflict.
-    let r = s.post_v(&validator, "/organizations/acme/clients", &json!({"name": "v2", "validator": true}), "0").await;
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "v2", "validator": true}),
+            "0",
+        )
+        .await;
     assert_eq!(r.status, 403);
-    let r = s.post_v(&validator, "/organizations/acme/clients", &json!({"name": "web1"}), "0").await;
-    assert_eq!((r.status, r.body.clone()), (409, json!({"error": ["Client already exists"]})));
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web1"}),
+            "0",
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (409, json!({"error": ["Client already exists"]}))
+    );
 }
 
 #[tokio::test]
@@ -30,9 +70,19 @@ async fn v0_and_v1_shapes() {
     let s = TestServer::start().await;
     s.create_org("acme").await;
     let p = s.superuser.clone();
-    let r = s.post_v(&p, "/organizations/acme/clients", &json!({"name": "c0"}), "0").await;
+    let r = s
+        .post_v(
+            &p,
+            "/organizations/acme/clients",
+            &json!({"name": "c0"}),
+            "0",
+        )
+        .await;
     assert_eq!(r.status, 201);
-    assert!(r.body["public_key"].as_str().unwrap().contains("PUBLIC KEY"));
+    assert!(r.body["public_key"]
+        .as_str()
+        .unwrap()
+        .contains("PUBLIC KEY"));
     let r = s.get_v(&p, "/organizations/acme/clients/c0", "0").await;
     assert_eq!(r.body["clientname"], "c0");
     assert_eq!(r.body["orgname"], "acme");
@@ -42,12 +92,23 @@ async fn v0_and_v1_shapes() {
     let r = s.get_v(&p, "/organizations/acme/clients/c0", "1").await;
     assert!(r.body.get("public_key").is_none());
 
-    let r = s.post(&p, "/organizations/acme/clients", &json!({"name": "c1", "create_key": true})).await;
+    let r = s
+        .post(
+            &p,
+            "/organizations/acme/clients",
+            &json!({"name": "c1", "create_key": true}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["chef_key"]["name"], "default");
     let c1 = Actor::new("c1", r.body["chef_key"]["private_key"].as_str().unwrap());
-    assert_eq!(s.get(&c1, "/organizations/acme/clients/c1").await.status, 200);
-    let r = s.post(&p, "/organizations/acme/clients", &json!({"name": "c2"})).await;
+    assert_eq!(
+        s.get(&c1, "/organizations/acme/clients/c1").await.status,
+        200
+    );
+    let r = s
+        .post(&p, "/organizations/acme/clients", &json!({"name": "c2"}))
+        .await;
     assert_eq!(r.status, 201);
     assert!(r.body.get("chef_key").is_none());
 
@@ -57,7 +118,11 @@ async fn v0_and_v1_shapes() {
         (json!({"name": "bad:name"}), 400),
         (json!({"name": "x", "private_key": true}), 400),
     ] {
-        assert_eq!(s.post(&p, "/organizations/acme/clients", &bad).await.status, status, "{bad}");
+        assert_eq!(
+            s.post(&p, "/organizations/acme/clients", &bad).await.status,
+            status,
+            "{bad}"
+        );
     }
     let r = s.get(&p, "/organizations/acme/clients").await;
     let names: Vec<_> = r.body.as_object().unwrap().keys().cloned().collect();
@@ -69,21 +134,55 @@ async fn update_rename_regenerate_and_delete() {
     let s = TestServer::start().await;
     s.create_org("acme").await;
     let p = s.superuser.clone();
-    assert_eq!(s.post_v(&p, "/organizations/acme/clients", &json!({"name": "c"}), "0").await.status, 201);
-    let r = s.put_v(&p, "/organizations/acme/clients/c", &json!({"name": "c", "private_key": true}), "0").await;
+    assert_eq!(
+        s.post_v(
+            &p,
+            "/organizations/acme/clients",
+            &json!({"name": "c"}),
+            "0"
+        )
+        .await
+        .status,
+        201
+    );
+    let r = s
+        .put_v(
+            &p,
+            "/organizations/acme/clients/c",
+            &json!({"name": "c", "private_key": true}),
+            "0",
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let c = Actor::new("c", r.body["private_key"].as_str().unwrap());
     assert_eq!(s.get(&c, "/organizations/acme/clients/c").await.status, 200);
-    let r = s.put(&p, "/organizations/acme/clients/c", &json!({"name": "c", "public_key": "x"})).await;
+    let r = s
+        .put(
+            &p,
+            "/organizations/acme/clients/c",
+            &json!({"name": "c", "public_key": "x"}),
+        )
+        .await;
     assert_eq!(r.status, 400);
-    let r = s.put(&p, "/organizations/acme/clients/c", &json!({"name": "d"})).await;
+    let r = s
+        .put(&p, "/organizations/acme/clients/c", &json!({"name": "d"}))
+        .await;
     assert_eq!(r.status, 201);
-    assert_eq!(r.header("location").unwrap(), s.url("/organizations/acme/clients/d"));
-    assert_eq!(s.get(&p, "/organizations/acme/clients/c").await.body, json!({"error": ["Cannot load client c"]}));
+    assert_eq!(
+        r.header("location").unwrap(),
+        s.url("/organizations/acme/clients/d")
+    );
+    assert_eq!(
+        s.get(&p, "/organizations/acme/clients/c").await.body,
+        json!({"error": ["Cannot load client c"]})
+    );
     let r = s.delete(&p, "/organizations/acme/clients/d").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["name"], "d");
-    let d = Actor { name: "d".into(), ..c };
+    let d = Actor {
+        name: "d".into(),
+        ..c
+    };
     assert_eq!(s.get(&d, "/organizations/acme/clients/d").await.status, 401);
 }
 
@@ -92,20 +191,49 @@ async fn client_keys() {
     let s = TestServer::start().await;
     s.create_org("acme").await;
     let p = s.superuser.clone();
-    let r = s.post_v(&p, "/organizations/acme/clients", &json!({"name": "c"}), "0").await;
+    let r = s
+        .post_v(
+            &p,
+            "/organizations/acme/clients",
+            &json!({"name": "c"}),
+            "0",
+        )
+        .await;
     let c = Actor::new("c", r.body["private_key"].as_str().unwrap());
-    let r = s.post(&p, "/organizations/acme/clients/c/keys", &json!({"name": "k2", "create_key": true, "expiration_date": "infinity"})).await;
+    let r = s
+        .post(
+            &p,
+            "/organizations/acme/clients/c/keys",
+            &json!({"name": "k2", "create_key": true, "expiration_date": "infinity"}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["uri"], s.url("/organizations/acme/clients/c/keys/k2"));
+    assert_eq!(
+        r.body["uri"],
+        s.url("/organizations/acme/clients/c/keys/k2")
+    );
     let k2 = Actor::new("c", r.body["private_key"].as_str().unwrap());
-    assert_eq!(s.get(&k2, "/organizations/acme/clients/c").await.status, 200);
+    assert_eq!(
+        s.get(&k2, "/organizations/acme/clients/c").await.status,
+        200
+    );
     // Clients are in public_key_read_access, so they may list keys.
     let r = s.get(&c, "/organizations/acme/clients/c/keys").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body.as_array().unwrap().len(), 2);
     let r = s.delete(&k2, "/organizations/acme/clients/c/keys/k2").await;
     assert_eq!(r.status, 403, "the signing key cannot delete itself");
-    assert_eq!(s.delete(&c, "/organizations/acme/clients/c/keys/k2").await.status, 200);
+    assert_eq!(
+        s.delete(&c, "/organizations/acme/clients/c/keys/k2")
+            .await
+            .status,
+        200
+    );
     let outsider = s.create_user("eve").await;
-    assert_eq!(s.get(&outsider, "/organizations/acme/clients/c/keys").await.status, 403);
+    assert_eq!(
+        s.get(&outsider, "/organizations/acme/clients/c/keys")
+            .await
+            .status,
+        403
+    );
 }

@@ -2,9 +2,11 @@
 //! organization routes. Every response carries `X-Ops-Server-API-Version`; errors use the
 //! `{"error": [...]}` envelope.
 
+mod acls;
 mod clients;
 mod data_bags;
 mod documents;
+mod groups;
 mod keys;
 mod organizations;
 mod status;
@@ -14,7 +16,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, MethodRouter};
+use axum::routing::{any, get, post, put, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -144,6 +146,92 @@ pub fn router(state: AppState) -> Router<AppState> {
                     .delete(clients::delete_client_key),
             ),
         )
+        .route(
+            "/organizations/{org}/groups",
+            gate(get(groups::list_groups).post(groups::create_group)),
+        )
+        .route(
+            "/organizations/{org}/groups/{name}",
+            gate(
+                get(groups::show_group)
+                    .put(groups::update_group)
+                    .delete(groups::delete_group),
+            ),
+        )
+        .route(
+            "/organizations/{org}/containers",
+            gate(get(groups::list_containers).post(groups::create_container)),
+        )
+        .route(
+            "/organizations/{org}/containers/{name}",
+            gate(get(groups::show_container).delete(groups::delete_container)),
+        )
+        .route(
+            "/organizations/{org}/nodes/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/nodes/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/roles/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/roles/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/data/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/data/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/clients/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/clients/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/groups/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/groups/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/containers/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/containers/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/organizations/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/organizations/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route("/users/{user}/_acl", gate(get(acls::show_acl)))
+        .route("/users/{user}/_acl/{perm}", gate(put(acls::update_ace)))
         .route(
             "/organizations/{org}/data",
             gate(get(data_bags::list_bags).post(data_bags::create_bag)),
