@@ -16,6 +16,7 @@ pub mod clients;
 pub mod groups;
 pub mod keys;
 pub mod objects;
+pub mod org_users;
 pub mod orgs;
 pub mod users;
 

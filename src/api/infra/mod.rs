@@ -8,6 +8,7 @@ mod data_bags;
 mod documents;
 mod groups;
 mod keys;
+mod org_users;
 mod organizations;
 mod status;
 mod users;
@@ -232,6 +233,42 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/users/{user}/_acl", gate(get(acls::show_acl)))
         .route("/users/{user}/_acl/{perm}", gate(put(acls::update_ace)))
+        .route(
+            "/organizations/{org}/users",
+            gate(get(org_users::list_org_users).post(org_users::add_org_user)),
+        )
+        .route(
+            "/organizations/{org}/users/{name}",
+            gate(get(org_users::show_org_user).delete(org_users::remove_org_user)),
+        )
+        .route(
+            "/organizations/{org}/users/{name}/keys",
+            gate(get(org_users::list_member_keys)),
+        )
+        .route(
+            "/organizations/{org}/users/{name}/keys/{key}",
+            gate(get(org_users::show_member_key)),
+        )
+        .route(
+            "/organizations/{org}/association_requests",
+            gate(get(org_users::list_org_invitations).post(org_users::invite)),
+        )
+        .route(
+            "/organizations/{org}/association_requests/{id}",
+            gate(axum::routing::delete(org_users::cancel_invitation)),
+        )
+        .route(
+            "/users/{user}/association_requests",
+            gate(get(org_users::list_user_invitations)),
+        )
+        .route(
+            "/users/{user}/association_requests/count",
+            gate(get(org_users::count_user_invitations)),
+        )
+        .route(
+            "/users/{user}/association_requests/{id}",
+            gate(put(org_users::answer_invitation)),
+        )
         .route(
             "/organizations/{org}/data",
             gate(get(data_bags::list_bags).post(data_bags::create_bag)),
