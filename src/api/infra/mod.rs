@@ -6,6 +6,7 @@ mod acls;
 mod clients;
 mod data_bags;
 mod documents;
+mod environments;
 mod groups;
 mod keys;
 mod org_users;
@@ -270,6 +271,22 @@ pub fn router(state: AppState) -> Router<AppState> {
             gate(put(org_users::answer_invitation)),
         )
         .route(
+            "/organizations/{org}/environments/{name}/nodes",
+            gate(get(environments::environment_nodes)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/roles/{role}",
+            gate(get(environments::environment_role)),
+        )
+        .route(
+            "/organizations/{org}/roles/{name}/environments",
+            gate(get(environments::role_environments)),
+        )
+        .route(
+            "/organizations/{org}/roles/{name}/environments/{env}",
+            gate(get(environments::role_environment)),
+        )
+        .route(
             "/organizations/{org}/data",
             gate(get(data_bags::list_bags).post(data_bags::create_bag)),
         )
@@ -298,6 +315,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         );
     Router::new()
         .route("/_status", get(status::show_status))
+        .route(
+            "/organizations/{org}/principals/{name}",
+            get(environments::show_principal),
+        )
         .merge(signed)
         .fallback(not_found)
         .layer(middleware::from_fn(api_version))
