@@ -135,6 +135,8 @@ pub async fn bootstrap_org(
         write_key(&keys.join(format!("{org}-validator.pem")), &validator_pem)?;
         tracing::info!(org = %org, "created organization");
     }
+    // knife.rb needs paths that work from wherever knife runs.
+    let keys = std::fs::canonicalize(&keys).unwrap_or(keys);
     println!("# knife.rb / config.rb for Brigade:");
     println!("chef_server_url          \"{base_url}/organizations/{org}\"");
     println!("node_name                \"admin\"");
