@@ -239,26 +239,86 @@ async fn permissions_follow_container_and_object_acls() {
 async fn environment_and_role_joins_and_principals() {
     let s = TestServer::start().await;
     let (admin, _) = org_with_users(&s).await;
-    s.post(&admin, "/organizations/acme/environments", &json!({"name": "prod"})).await;
-    s.post(&admin, "/organizations/acme/nodes", &json!({"name": "a", "chef_environment": "prod"})).await;
-    s.post(&admin, "/organizations/acme/nodes", &json!({"name": "b"})).await;
-    let r = s.get(&admin, "/organizations/acme/environments/prod/nodes").await;
+    s.post(
+        &admin,
+        "/organizations/acme/environments",
+        &json!({"name": "prod"}),
+    )
+    .await;
+    s.post(
+        &admin,
+        "/organizations/acme/nodes",
+        &json!({"name": "a", "chef_environment": "prod"}),
+    )
+    .await;
+    s.post(&admin, "/organizations/acme/nodes", &json!({"name": "b"}))
+        .await;
+    let r = s
+        .get(&admin, "/organizations/acme/environments/prod/nodes")
+        .await;
     assert_eq!(r.body, json!({"a": s.url("/organizations/acme/nodes/a")}));
-    assert_eq!(s.get(&admin, "/organizations/acme/environments/none/nodes").await.status, 404);
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/environments/none/nodes")
+            .await
+            .status,
+        404
+    );
 
-    s.post(&admin, "/organizations/acme/roles", &json!({"name": "web", "run_list": ["base"], "env_run_lists": {"prod": ["nginx"]}})).await;
-    assert_eq!(s.get(&admin, "/organizations/acme/roles/web/environments").await.body, json!(["_default", "prod"]));
-    assert_eq!(s.get(&admin, "/organizations/acme/roles/web/environments/prod").await.body, json!({"run_list": ["recipe[nginx]"]}));
-    assert_eq!(s.get(&admin, "/organizations/acme/environments/_default/roles/web").await.body, json!({"run_list": ["recipe[base]"]}));
+    s.post(
+        &admin,
+        "/organizations/acme/roles",
+        &json!({"name": "web", "run_list": ["base"], "env_run_lists": {"prod": ["nginx"]}}),
+    )
+    .await;
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/roles/web/environments")
+            .await
+            .body,
+        json!(["_default", "prod"])
+    );
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/roles/web/environments/prod")
+            .await
+            .body,
+        json!({"run_list": ["recipe[nginx]"]})
+    );
+    assert_eq!(
+        s.get(
+            &admin,
+            "/organizations/acme/environments/_default/roles/web"
+        )
+        .await
+        .body,
+        json!({"run_list": ["recipe[base]"]})
+    );
 
     // Principals need no signature.
-    let r = s.raw(s.client().get(s.url("/organizations/acme/principals/alice")).header("X-Ops-Server-API-Version", "1")).await;
+    let r = s
+        .raw(
+            s.client()
+                .get(s.url("/organizations/acme/principals/alice"))
+                .header("X-Ops-Server-API-Version", "1"),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["principals"][0]["type"], "user");
     assert_eq!(r.body["principals"][0]["org_member"], true);
-    let r = s.raw(s.client().get(s.url("/organizations/acme/principals/acme-validator"))).await;
+    let r = s
+        .raw(
+            s.client()
+                .get(s.url("/organizations/acme/principals/acme-validator")),
+        )
+        .await;
     assert_eq!(r.body["type"], "client");
-    let r = s.raw(s.client().get(s.url("/organizations/acme/principals/ghost"))).await;
+    let r = s
+        .raw(
+            s.client()
+                .get(s.url("/organizations/acme/principals/ghost")),
+        )
+        .await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.body, json!({"not_found": "principal", "error": "Cannot find principal ghost"}));
+    assert_eq!(
+        r.body,
+        json!({"not_found": "principal", "error": "Cannot find principal ghost"})
+    );
 }

@@ -59,6 +59,29 @@ pub fn creation_request(body: &Map<String, Value>, version: u8) -> Result<KeyReq
     }
 }
 
+/// The default-key change an actor update (PUT of a user or client) asks for: v0 may
+/// send `public_key` or `private_key: true` (regenerate); v1+ must use the keys API.
+pub fn update_request(body: &Map<String, Value>, version: u8) -> Result<Option<KeyRequest>> {
+    if version > 0 {
+        if ["public_key", "private_key", "create_key"]
+            .iter()
+            .any(|k| body.contains_key(*k))
+        {
+            return Err(Error::bad_request(
+                "Since Server API v1, all keys must be updated via the keys endpoint. ",
+            ));
+        }
+        return Ok(None);
+    }
+    match (opt_str(body, "public_key")?, opt_bool(body, "private_key")?) {
+        (_, Some(true)) => Ok(Some(KeyRequest::Generate)),
+        (Some(pem), _) => {
+            check_public_key(pem).map(|_| Some(KeyRequest::Provided(pem.to_string())))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Parses `expiration_date`: "infinity" (→ `None`) or `YYYY-MM-DDThh:mm:ssZ`.
 pub fn parse_expiration(s: &str) -> Result<Option<DateTime<Utc>>> {
     if s == "infinity" {

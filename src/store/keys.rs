@@ -15,6 +15,17 @@ pub struct KeyRow {
 }
 
 impl KeyRow {
+    /// The `default` key created with an actor; it never expires.
+    pub fn default_key(actor_id: &str, public_key: &str, created_at: DateTime<Utc>) -> KeyRow {
+        KeyRow {
+            actor_id: actor_id.to_string(),
+            name: "default".into(),
+            public_key: public_key.to_string(),
+            expires_at: None,
+            created_at,
+        }
+    }
+
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|e| e <= now)
     }

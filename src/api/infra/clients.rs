@@ -9,12 +9,12 @@ use serde_json::{json, Map, Value};
 use super::documents::require_container;
 use super::keys::{self as key_api, chef_key_json, KeyOwner};
 use super::{created, reply};
-use crate::api::{opt_bool, opt_str, ApiVersion, BaseUrl, JsonObject};
+use crate::api::{ApiVersion, BaseUrl, JsonObject};
 use crate::auth::extract::Org;
 use crate::auth::{authz, keygen, Requestor};
 use crate::error::{Error, Result};
 use crate::model::client;
-use crate::model::key::{self, KeyRequest};
+use crate::model::key;
 use crate::state::AppState;
 use crate::store::clients::ClientRow;
 use crate::store::keys::KeyRow;
@@ -111,13 +111,9 @@ pub async fn create_client(
         updated_at: ts,
     };
     let material = keygen::fulfil(&key_request).await?;
-    let key_row = material.as_ref().map(|(public, _)| KeyRow {
-        actor_id: row.id.clone(),
-        name: "default".into(),
-        public_key: public.clone(),
-        expires_at: None,
-        created_at: ts,
-    });
+    let key_row = material
+        .as_ref()
+        .map(|(public, _)| KeyRow::default_key(&row.id, public, ts));
     let creator = (!who.validator && !who.superuser).then_some(who.id.as_str());
     s.store
         .create_client(&row, key_row.as_ref(), creator)
@@ -173,29 +169,7 @@ pub async fn update_client(
 ) -> Result<Response> {
     let existing = load(&s, &who, &org, &name, "update").await?;
     let input = client::parse(&body, Some(&name))?;
-    let key_change = if version == 0 {
-        match (
-            opt_str(&body, "public_key")?,
-            opt_bool(&body, "private_key")?,
-        ) {
-            (_, Some(true)) => Some(KeyRequest::Generate),
-            (Some(pem), _) => {
-                key::check_public_key(pem)?;
-                Some(KeyRequest::Provided(pem.to_string()))
-            }
-            _ => None,
-        }
-    } else {
-        if ["public_key", "private_key", "create_key"]
-            .iter()
-            .any(|k| body.contains_key(*k))
-        {
-            return Err(Error::bad_request(
-                "Since Server API v1, all keys must be updated via the keys endpoint. ",
-            ));
-        }
-        None
-    };
+    let key_change = key::update_request(&body, version)?;
     let renamed = input.name != name;
     if renamed
         && s.store
@@ -217,13 +191,9 @@ pub async fn update_client(
         Some(r) => keygen::fulfil(r).await?,
         None => None,
     };
-    let key_row = material.as_ref().map(|(public, _)| KeyRow {
-        actor_id: row.id.clone(),
-        name: "default".into(),
-        public_key: public.clone(),
-        expires_at: None,
-        created_at: ts,
-    });
+    let key_row = material
+        .as_ref()
+        .map(|(public, _)| KeyRow::default_key(&row.id, public, ts));
     s.store.update_client(&row, &name, key_row.as_ref()).await?;
     let mut out = client::render(&row, &org.0.name, None);
     if let Some((public, private)) = material {

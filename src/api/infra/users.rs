@@ -8,10 +8,10 @@ use serde_json::{json, Map, Value};
 
 use super::keys::chef_key_json;
 use super::{created, reply};
-use crate::api::{opt_bool, opt_str, ApiVersion, BaseUrl, JsonObject};
+use crate::api::{ApiVersion, BaseUrl, JsonObject};
 use crate::auth::{authz, keygen, password, Requestor};
 use crate::error::{Error, Message, Result};
-use crate::model::key::{self, KeyRequest};
+use crate::model::key;
 use crate::model::user;
 use crate::state::AppState;
 use crate::store::keys::KeyRow;
@@ -109,13 +109,9 @@ pub async fn create_user(
         updated_at: ts,
     };
     let material = keygen::fulfil(&key_request).await?;
-    let key_row = material.as_ref().map(|(public, _)| KeyRow {
-        actor_id: row.id.clone(),
-        name: "default".into(),
-        public_key: public.clone(),
-        expires_at: None,
-        created_at: ts,
-    });
+    let key_row = material
+        .as_ref()
+        .map(|(public, _)| KeyRow::default_key(&row.id, public, ts));
     state
         .store
         .create_user(&row, key_row.as_ref())
@@ -179,29 +175,7 @@ pub async fn update_user(
         return Err(Error::missing_permission("update"));
     }
     let input = user::parse(&body, Some(&existing))?;
-    let key_change = if version == 0 {
-        match (
-            opt_str(&body, "public_key")?,
-            opt_bool(&body, "private_key")?,
-        ) {
-            (_, Some(true)) => Some(KeyRequest::Generate),
-            (Some(pem), _) => {
-                key::check_public_key(pem)?;
-                Some(KeyRequest::Provided(pem.to_string()))
-            }
-            _ => None,
-        }
-    } else {
-        if ["public_key", "private_key", "create_key"]
-            .iter()
-            .any(|k| body.contains_key(*k))
-        {
-            return Err(Error::bad_request(
-                "Since Server API v1, all keys must be updated via the keys endpoint. ",
-            ));
-        }
-        None
-    };
+    let key_change = key::update_request(&body, version)?;
     let renamed = input.username != existing.username;
     if renamed && state.store.user_by_name(&input.username).await?.is_some() {
         return Err(Error::conflict(format!(
@@ -230,13 +204,9 @@ pub async fn update_user(
         Some(req) => keygen::fulfil(req).await?,
         None => None,
     };
-    let key_row = material.as_ref().map(|(public, _)| KeyRow {
-        actor_id: row.id.clone(),
-        name: "default".into(),
-        public_key: public.clone(),
-        expires_at: None,
-        created_at: ts,
-    });
+    let key_row = material
+        .as_ref()
+        .map(|(public, _)| KeyRow::default_key(&row.id, public, ts));
     state
         .store
         .update_user(&row, key_row.as_ref())
