@@ -322,3 +322,41 @@ async fn environment_and_role_joins_and_principals() {
         json!({"not_found": "principal", "error": "Cannot find principal ghost"})
     );
 }
+
+#[tokio::test]
+async fn node_identifiers_and_disabled_required_recipe() {
+    let s = TestServer::start().await;
+    let (admin, _) = org_with_users(&s).await;
+    s.post(&admin, "/organizations/acme/nodes", &json!({"name": "n1"}))
+        .await;
+    let r = s
+        .raw(
+            s.client()
+                .get(s.url("/organizations/acme/nodes/n1/_identifiers")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["id"], r.body["authz_id"]);
+    let r = s
+        .raw(
+            s.client()
+                .get(s.url("/organizations/acme/nodes/nope/_identifiers")),
+        )
+        .await;
+    assert_eq!(r.body, json!({"error": ["No such 'nodes': 'nope'."]}));
+    for method in ["GET", "PUT", "POST"] {
+        let r = s
+            .raw(s.client().request(
+                method.parse().unwrap(),
+                s.url("/organizations/acme/required_recipe"),
+            ))
+            .await;
+        assert_eq!(r.status, 404, "{method} unsigned");
+    }
+    assert_eq!(
+        s.get(&admin, "/organizations/acme/required_recipe")
+            .await
+            .status,
+        404
+    );
+}

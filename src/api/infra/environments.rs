@@ -154,3 +154,29 @@ pub async fn show_principal(
         },
     ))
 }
+
+/// `GET /nodes/N/_identifiers`: the node's ids, unsigned as in erchef (an internal route).
+pub async fn node_identifiers(
+    State(s): State<AppState>,
+    Path((org_name, name)): Path<(String, String)>,
+) -> Result<Response> {
+    let org =
+        s.store.org_by_name(&org_name).await?.ok_or_else(|| {
+            Error::not_found(format!("organization '{org_name}' does not exist."))
+        })?;
+    let node = s
+        .store
+        .object(&org.id, "node", "", &name)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("No such 'nodes': '{name}'.")))?;
+    Ok(reply(
+        StatusCode::OK,
+        json!({ "id": node.id, "authz_id": node.id, "org_id": org.id }),
+    ))
+}
+
+/// `required_recipe` is a disabled feature: 404 for every method, signed or not, which
+/// chef-client (asking on every run) takes as "none".
+pub async fn required_recipe() -> Error {
+    Error::not_found("Required recipe is not enabled on this server.")
+}

@@ -319,6 +319,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/organizations/{org}/principals/{name}",
             get(environments::show_principal),
         )
+        .route(
+            "/organizations/{org}/nodes/{name}/_identifiers",
+            get(environments::node_identifiers),
+        )
+        .route(
+            "/organizations/{org}/required_recipe",
+            any(environments::required_recipe),
+        )
         .merge(signed)
         .fallback(not_found)
         .layer(middleware::from_fn(api_version))
