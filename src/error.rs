@@ -42,6 +42,8 @@ pub enum Error {
     NotAcceptable(Message),
     #[error("conflict: {0}")]
     Conflict(Message),
+    #[error("gone: {0}")]
+    Gone(Message),
     #[error("precondition failed: {0}")]
     PreconditionFailed(Message),
     #[error("unprocessable: {0}")]
@@ -90,6 +92,7 @@ impl Error {
             }
             Error::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Gone(_) => StatusCode::GONE,
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -108,6 +111,7 @@ impl Error {
             | Error::NotFound(m)
             | Error::NotAcceptable(m)
             | Error::Conflict(m)
+            | Error::Gone(m)
             | Error::PreconditionFailed(m)
             | Error::PayloadTooLarge(m)
             | Error::UnsupportedMediaType(m)

@@ -106,7 +106,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let config = state.config.clone();
     let rewrite = default_org_rewrite(config.default_org.clone());
-    let app = build_app(state).map_request(rewrite);
+    let app = build_app(state)
+        .map_request(rewrite)
+        .map_response(api::infra::erchef_allow);
     match tls::server_config(&config).await? {
         None => {
             let svc = axum::ServiceExt::<Request>::into_make_service(app);

@@ -237,3 +237,57 @@ async fn client_keys() {
         403
     );
 }
+
+#[tokio::test]
+async fn v0_update_echoes_the_key_in_force() {
+    let s = TestServer::start().await;
+    let validator = s.create_org("acme").await;
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web1", "admin": "true"}),
+            "0",
+        )
+        .await;
+    assert_eq!(
+        r.status, 201,
+        "a non-boolean admin reads as false: {}",
+        r.text
+    );
+    let path = "/organizations/acme/clients/web1";
+    let before = s.get_v(&s.superuser, path, "0").await.body["public_key"].clone();
+    assert!(before.is_string());
+    for body in [
+        json!({"name": "web1"}),
+        json!({"name": "web1", "private_key": false}),
+    ] {
+        let r = s.put_v(&s.superuser, path, &body, "0").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["private_key"], false);
+        assert_eq!(r.body["public_key"], before);
+    }
+    let r = s
+        .put_v(
+            &s.superuser,
+            path,
+            &json!({"name": "web1", "private_key": null}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = s
+        .put_v(
+            &s.superuser,
+            path,
+            &json!({"name": "web1", "private_key": true}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body["private_key"]
+        .as_str()
+        .unwrap()
+        .contains("PRIVATE KEY"));
+    assert_ne!(r.body["public_key"], before);
+}

@@ -176,12 +176,37 @@ async fn org_admins_may_read_and_update_their_org_but_plain_members_not_update()
         .put(
             &alice,
             "/organizations/acme",
-            &json!({"full_name": "Alice's"}),
+            &json!({"name": "acme", "full_name": "Alice's"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    // A PUT is the whole org: both names are required, and keys are not changed here.
+    for (body, msg) in [
+        (json!({"full_name": "x"}), "Field 'name' missing"),
+        (json!({"name": "acme"}), "Field 'full_name' missing"),
+        (
+            json!({"name": "other", "full_name": "x"}),
+            "Field 'name' invalid",
+        ),
+    ] {
+        let r = s.put(&alice, "/organizations/acme", &body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(r.body, json!({ "error": [msg] }));
+    }
     let r = s
-        .put(&bob, "/organizations/acme", &json!({"full_name": "Bob's"}))
+        .put(
+            &alice,
+            "/organizations/acme",
+            &json!({"name": "acme", "full_name": "x", "private_key": "k"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = s
+        .put(
+            &bob,
+            "/organizations/acme",
+            &json!({"name": "acme", "full_name": "Bob's"}),
+        )
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.body, json!({"error": ["missing update permission"]}));

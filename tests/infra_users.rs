@@ -148,7 +148,7 @@ async fn who_may_see_and_change_users() {
         .put(
             &bob,
             "/users/bob",
-            &json!({"display_name": "Bobby", "email": "bob@example.com"}),
+            &json!({"username": "bob", "display_name": "Bobby", "email": "bob@example.com"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -184,7 +184,7 @@ async fn rename_and_v0_key_regeneration() {
         .put_v(
             &bob,
             "/users/bob",
-            &json!({"username": "robert", "display_name": "Robert"}),
+            &json!({"username": "robert", "display_name": "Robert", "email": "bob@example.com"}),
             "0",
         )
         .await;
@@ -195,7 +195,12 @@ async fn rename_and_v0_key_regeneration() {
         ..bob
     };
     let r = s
-        .put_v(&robert, "/users/robert", &json!({"private_key": true}), "0")
+        .put_v(
+            &robert,
+            "/users/robert",
+            &json!({"username": "robert", "display_name": "Robert", "email": "bob@example.com", "private_key": true}),
+            "0",
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let fresh = Actor::new("robert", r.body["private_key"].as_str().unwrap());

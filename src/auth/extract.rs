@@ -157,11 +157,31 @@ pub async fn signed_request(
         }
         parts.extensions.insert(Org(org.clone()));
     }
+    if !accepts_json(&parts.headers) {
+        return Err(Error::NotAcceptable(crate::error::Message::List(
+            "This resource only provides application/json".into(),
+        )));
+    }
     let bytes = decode_content(&parts, bytes, limit)?;
     parts.extensions.insert(requestor);
     Ok(next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await)
+}
+
+/// Whether the `Accept` header (when there is one) admits JSON, the only type served;
+/// erchef answers 406 otherwise, after authentication.
+fn accepts_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(accept) = headers.get(axum::http::header::ACCEPT) else {
+        return true;
+    };
+    accept.to_str().unwrap_or("").split(',').any(|range| {
+        let media = range.split(';').next().unwrap_or("").trim();
+        media.is_empty()
+            || media.eq_ignore_ascii_case("application/json")
+            || media == "application/*"
+            || media == "*/*"
+    })
 }
 
 async fn verify_signature(

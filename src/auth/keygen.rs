@@ -59,6 +59,12 @@ fn refill() {
     });
 }
 
+/// Pooled key pairs ready now, and the pool's target size.
+pub fn pool_stats() -> (usize, usize) {
+    let ready = pool().lock().map(|p| p.len()).unwrap_or(0);
+    (ready, POOL_TARGET)
+}
+
 /// Starts filling the pool (called once at server start).
 pub fn warm_up() {
     refill();

@@ -35,7 +35,8 @@ pub fn parse(body: &Map<String, Value>, url_name: Option<&str>) -> Result<Client
     Ok(ClientInput {
         name,
         validator: opt_bool(body, "validator")?,
-        admin: opt_bool(body, "admin")?,
+        // erchef never validates `admin`: anything but `true` reads as false.
+        admin: body.get("admin").map(|v| v == &Value::Bool(true)),
     })
 }
 

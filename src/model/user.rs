@@ -31,14 +31,14 @@ pub struct UserInput {
     pub profile: Map<String, Value>,
 }
 
-/// Validates a body. On update (`existing` given) the URL name is used when the body has
-/// none, the password is optional, and profile fields not named keep their values (a
-/// `null` removes one).
+/// Validates a body. An update (`existing` given) is a whole user as a create is
+/// (`username`, `display_name`, and `email` unless external authentication is set), but
+/// the password is optional and profile fields not named keep their values (a `null`
+/// removes one).
 pub fn parse(body: &Map<String, Value>, existing: Option<&UserRow>) -> Result<UserInput> {
-    let username = match (opt_str(body, "username")?, opt_str(body, "name")?, existing) {
-        (Some(u), _, _) | (None, Some(u), _) => u.to_string(),
-        (None, None, Some(e)) => e.username.clone(),
-        (None, None, None) => return Err(Error::bad_request("Field 'username' missing")),
+    let username = match (opt_str(body, "username")?, opt_str(body, "name")?) {
+        (Some(u), _) | (None, Some(u)) => u.to_string(),
+        (None, None) => return Err(Error::bad_request("Field 'username' missing")),
     };
     if !names::is_user_name(&username) {
         return Err(Error::bad_request(
@@ -49,8 +49,7 @@ pub fn parse(body: &Map<String, Value>, existing: Option<&UserRow>) -> Result<Us
     let email = match opt_str(body, "email")? {
         Some(e) if names::is_email(e) => Some(e.to_lowercase()),
         Some(_) => return Err(Error::bad_request("Field 'email' invalid")),
-        None if existing.is_some() => existing.and_then(|e| e.email.clone()),
-        None if external.is_some() => None,
+        None if external.is_some() => existing.and_then(|e| e.email.clone()),
         None => return Err(Error::bad_request("Field 'email' missing")),
     };
     let password = opt_str(body, "password")?.map(str::to_string);
@@ -81,7 +80,7 @@ pub fn parse(body: &Map<String, Value>, existing: Option<&UserRow>) -> Result<Us
             Some(_) => return Err(Error::bad_request(format!("Field '{field}' invalid"))),
         }
     }
-    if !profile.contains_key("display_name") {
+    if !matches!(body.get("display_name"), Some(Value::String(_))) {
         return Err(Error::bad_request("Field 'display_name' missing"));
     }
     Ok(UserInput {

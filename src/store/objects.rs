@@ -20,6 +20,13 @@ pub struct ObjectRow {
 const OBJECT_COLUMNS: &str = "id, org_id, kind, bag, name, body, created_at, updated_at";
 
 impl Store {
+    /// The sequence number of the newest search change (0 when there is none).
+    pub async fn search_change_head(&self) -> Result<i64, sqlx::Error> {
+        let sql = "SELECT COALESCE(MAX(seq), 0) FROM search_changes";
+        let n: i64 = on_db!(self.pool(), p => sqlx::query_scalar(sql).fetch_one(p).await)?;
+        Ok(n)
+    }
+
     pub async fn object(
         &self,
         org_id: &str,

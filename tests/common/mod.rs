@@ -139,9 +139,25 @@ impl TestServer {
         version: SignVersion,
         api: &str,
     ) -> Response {
+        let sign_path = path.split('?').next().unwrap_or(path);
+        let req = self.signed_request(actor, method, sign_path, path, body, version, api);
+        Self::finish(req.send().await.expect("request")).await
+    }
+
+    /// A request signed for `sign_path` but sent to `path`, for callers that add headers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn signed_request(
+        &self,
+        actor: &Actor,
+        method: &str,
+        sign_path: &str,
+        path: &str,
+        body: Option<&Value>,
+        version: SignVersion,
+        api: &str,
+    ) -> reqwest::RequestBuilder {
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
         let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let sign_path = path.split('?').next().unwrap_or(path);
         let headers = signed_header::sign(
             &actor.key,
             version,
@@ -167,7 +183,7 @@ impl TestServer {
         if body.is_some() {
             req = req.header("Content-Type", "application/json").body(bytes);
         }
-        Self::finish(req.send().await.expect("request")).await
+        req
     }
 
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Response {

@@ -169,6 +169,10 @@ pub async fn update_client(
 ) -> Result<Response> {
     let existing = load(&s, &who, &org, &name, "update").await?;
     let input = client::parse(&body, Some(&name))?;
+    // v0 takes `private_key` as a strict boolean: an explicit null is refused too.
+    if version == 0 && body.get("private_key") == Some(&Value::Null) {
+        return Err(Error::bad_request("Field 'private_key' invalid"));
+    }
     let key_change = key::update_request(&body, version)?;
     let renamed = input.name != name;
     if renamed
@@ -195,7 +199,12 @@ pub async fn update_client(
         .as_ref()
         .map(|(public, _)| KeyRow::default_key(&row.id, public, ts));
     s.store.update_client(&row, &name, key_row.as_ref()).await?;
+    // v0 echoes the key in force and whether a private key was generated (`false` if not).
     let mut out = client::render(&row, &org.0.name, None);
+    if version == 0 {
+        out["public_key"] = default_key(&s, &row, version).await?.into();
+        out["private_key"] = Value::Bool(false);
+    }
     if let Some((public, private)) = material {
         out["public_key"] = Value::String(public);
         if let Some(p) = private {

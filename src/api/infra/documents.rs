@@ -199,10 +199,6 @@ pub async fn update(
     } else {
         Some(name)
     };
-    let mut body = body;
-    if kind == Kind::Environment && !body.contains_key("name") {
-        body.insert("name".into(), Value::String(name.into()));
-    }
     let body = objects::validate(kind, body, url_name)?;
     let new_name = body["name"].as_str().unwrap_or(name).to_string();
     let renamed = new_name != name;

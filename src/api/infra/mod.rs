@@ -8,6 +8,7 @@ mod data_bags;
 mod documents;
 mod environments;
 mod groups;
+mod internal;
 mod keys;
 mod org_users;
 mod organizations;
@@ -47,6 +48,21 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/license", gate(get(status::show_license)))
         .route("/authenticate_user", gate(post(users::authenticate_user)))
+        .route("/system_recovery", gate(post(internal::system_recovery)))
+        .route(
+            "/organizations/{org}/controls",
+            gate(get(internal::controls).post(internal::controls)),
+        )
+        .route(
+            "/organizations/{org}/validate/{*path}",
+            gate(
+                get(internal::validate)
+                    .post(internal::validate)
+                    .put(internal::validate)
+                    .delete(internal::validate),
+            )
+            .layer(middleware::from_fn(internal::validate_target)),
+        )
         .route(
             "/users",
             gate(get(users::list_users).post(users::create_user)),
@@ -308,7 +324,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(
             "/organizations/{org}/{*rest}",
-            any(not_found).layer(middleware::from_fn_with_state(
+            any(unknown_org_route).layer(middleware::from_fn_with_state(
                 state.clone(),
                 signed_request,
             )),
@@ -324,12 +340,28 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(environments::node_identifiers),
         )
         .route(
+            "/organizations/{org}/principals/",
+            get(|| async { Error::not_found("principal name missing") }),
+        )
+        .route(
             "/organizations/{org}/required_recipe",
             any(environments::required_recipe),
         )
         .merge(signed)
         .fallback(not_found)
         .layer(middleware::from_fn(api_version))
+}
+
+/// Signed requests for org paths no route serves; `TYPE/NAME/_identifiers` names the type
+/// as erchef does.
+async fn unknown_org_route(
+    axum::extract::Path((_, rest)): axum::extract::Path<(String, String)>,
+) -> Error {
+    let parts: Vec<&str> = rest.split('/').collect();
+    if let [kind, _, "_identifiers"] = parts.as_slice() {
+        return Error::not_found(format!("Unsupported object type: '{kind}'."));
+    }
+    Error::not_found("not found")
 }
 
 async fn not_found() -> Error {
@@ -339,6 +371,12 @@ async fn not_found() -> Error {
 /// Negotiates the API version (406 for an unsupported one, before anything else) and
 /// stamps the version header on every response.
 pub async fn api_version(mut req: Request, next: Next) -> Response {
+    if let Some(low) = old_chef_version(&req) {
+        let body = json!({
+            "error": format!("400 - Bad Request: Chef Client version 10 or higher required (X-Chef-Version is {low})")
+        });
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
     let raw = req
         .headers()
         .get(VERSION_HEADER)
@@ -368,6 +406,36 @@ pub async fn api_version(mut req: Request, next: Next) -> Response {
     let requested = parsed.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
     set_version_header(&mut response, &requested, "-1");
     response
+}
+
+/// An `X-Chef-Version` older than 10 (the real server's front end refuses those).
+fn old_chef_version(req: &Request) -> Option<String> {
+    let v = req.headers().get("x-chef-version")?.to_str().ok()?.trim();
+    let major: u64 = v.split('.').next()?.parse().ok()?;
+    (major < 10).then(|| v.to_string())
+}
+
+/// erchef's `Allow` lists the methods a resource declares, comma-and-space separated,
+/// without the HEAD the router adds for every GET. The router sets `Allow` outside every
+/// router layer, so this wraps the whole application (see `crate::serve`).
+pub fn erchef_allow(mut r: Response) -> Response {
+    if r.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return r;
+    }
+    let Some(allow) = r.headers().get(axum::http::header::ALLOW) else {
+        return r;
+    };
+    let methods: Vec<&str> = allow
+        .to_str()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty() && *m != "HEAD")
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+        r.headers_mut().insert(axum::http::header::ALLOW, v);
+    }
+    r
 }
 
 fn set_version_header(r: &mut Response, requested: &str, used: &str) {

@@ -106,16 +106,20 @@ pub async fn update_org(
 ) -> Result<Response> {
     let mut org = load_org(&state, &name).await?;
     authorize(&state, &who, &org, "update").await?;
-    if let Some(n) = opt_str(&body, "name")? {
-        if n != org.name {
-            return Err(Error::bad_request("Field 'name' invalid"));
-        }
+    if body.contains_key("private_key") {
+        return Err(Error::bad_request(
+            "Field 'private_key' is not supported: organization keys are not updated by PUT",
+        ));
     }
-    if let Some(full_name) = opt_str(&body, "full_name")? {
-        if !names::is_org_full_name(full_name) {
-            return Err(Error::bad_request("Field 'full_name' invalid"));
-        }
-        org.full_name = full_name.to_string();
+    match opt_str(&body, "name")? {
+        Some(n) if n == org.name => {}
+        Some(_) => return Err(Error::bad_request("Field 'name' invalid")),
+        None => return Err(Error::bad_request("Field 'name' missing")),
+    }
+    match opt_str(&body, "full_name")? {
+        Some(f) if names::is_org_full_name(f) => org.full_name = f.to_string(),
+        Some(_) => return Err(Error::bad_request("Field 'full_name' invalid")),
+        None => return Err(Error::bad_request("Field 'full_name' missing")),
     }
     org.updated_at = now();
     state.store.update_org(&org).await?;

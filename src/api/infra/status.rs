@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::{reply, MAX_API_VERSION, MIN_API_VERSION};
-use crate::auth::Requestor;
+use crate::auth::{keygen, Requestor};
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -19,11 +19,15 @@ pub async fn show_status(State(state): State<AppState>) -> Response {
             "fail"
         }
     };
+    let head = state.store.search_change_head().await.ok();
     let ok = db == "pong";
+    let (ready, target) = keygen::pool_stats();
+    // erchef's shape; the version is left out as erchef does by default.
     let body = json!({
         "status": if ok { "pong" } else { "fail" },
         "upstreams": { "chef_sql": db },
-        "server_version": env!("CARGO_PKG_VERSION"),
+        "keygen": { "keys": ready, "max": target },
+        "indexing": { "mode": "changelog", "last_change": head },
     });
     reply(
         if ok {
