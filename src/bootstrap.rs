@@ -56,6 +56,7 @@ async fn ensure_user(
     display_name: &str,
     superuser: bool,
     public_key: String,
+    creator: Option<&str>,
 ) -> anyhow::Result<UserRow> {
     let ts = now();
     let row = UserRow {
@@ -77,23 +78,28 @@ async fn ensure_user(
         expires_at: None,
         created_at: ts,
     };
-    store.create_user(&row, Some(&key)).await?;
+    store.create_user(&row, Some(&key), creator).await?;
     Ok(row)
 }
 
-/// Makes sure the superuser exists; returns the key file written, if one was.
+/// Makes sure the superuser exists and is in `server-admins`; returns the key file
+/// written, if one was.
 pub async fn ensure_superuser(store: &Store, config: &Config) -> anyhow::Result<Option<PathBuf>> {
     let name = &config.superuser.name;
-    if store.user_by_name(name).await?.is_some() {
+    if let Some(u) = store.user_by_name(name).await? {
+        store.add_server_admin(&u.id).await?;
         return Ok(None);
     }
     let (public, private) = superuser_key(config).await?;
     // Another process may have won the race; that is fine.
-    if let Err(e) = ensure_user(store, name, "Chef Server Superuser", true, public).await {
-        if store.user_by_name(name).await?.is_some() {
-            return Ok(None);
+    match ensure_user(store, name, "Chef Server Superuser", true, public, None).await {
+        Ok(u) => store.add_server_admin(&u.id).await?,
+        Err(e) => {
+            if store.user_by_name(name).await?.is_some() {
+                return Ok(None);
+            }
+            return Err(e);
         }
-        return Err(e);
     }
     match private {
         Some(pem) => {
@@ -120,8 +126,17 @@ pub async fn bootstrap_org(
             Some(u) => u,
             None => {
                 let pair = keygen::generate().await?;
-                let u =
-                    ensure_user(store, "admin", "Administrator", false, pair.public_pem).await?;
+                let superuser = store.user_by_name(&config.superuser.name).await?;
+                let creator = superuser.as_ref().map(|u| u.id.as_str());
+                let u = ensure_user(
+                    store,
+                    "admin",
+                    "Administrator",
+                    false,
+                    pair.public_pem,
+                    creator,
+                )
+                .await?;
                 write_key(&keys.join("admin.pem"), &pair.private_pem)?;
                 u
             }

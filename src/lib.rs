@@ -46,11 +46,13 @@ const DEFAULT_ORG_RESOURCES: [&str; 12] = [
     "containers",
 ];
 
-/// Connects the store, applies migrations, and creates the superuser when missing.
+/// Connects the store, applies migrations, and creates the global groups and the
+/// superuser when missing.
 pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)?;
     let store = store::Store::connect(&config.effective_database_url()).await?;
     store.migrate().await?;
+    store.ensure_global_groups().await?;
     bootstrap::ensure_superuser(&store, &config).await?;
     auth::keygen::warm_up();
     Ok(AppState::new(config, store))

@@ -24,8 +24,9 @@ async fn default_groups_and_group_membership() {
             "users"
         ]
     );
+    // The org's creator (here the superuser) is in `users` and `admins`, as in erchef.
     let r = s.get(&p, "/organizations/acme/groups/users").await;
-    assert_eq!(r.body["users"], json!(["alice"]));
+    assert_eq!(r.body["users"], json!(["alice", "pivotal"]));
     assert_eq!(r.body["groupname"], "users");
     assert_eq!(r.body["orgname"], "acme");
 

@@ -31,16 +31,15 @@ async fn invite_accept_list_and_remove() {
         .next()
         .unwrap()
         .to_string();
-    assert_eq!(
-        s.post(
+    let r = s
+        .post(
             &admin,
             "/organizations/acme/association_requests",
-            &json!({"user": "bob"})
+            &json!({"user": "bob"}),
         )
-        .await
-        .status,
-        409
-    );
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body, json!({"error": "The invite already exists."}));
     let r = s
         .get(&admin, "/organizations/acme/association_requests")
         .await;
@@ -90,6 +89,15 @@ async fn invite_accept_list_and_remove() {
     );
     let r = s.get(&admin, "/organizations/acme/users/bob").await;
     assert_eq!(r.body["username"], "bob");
+    let r = s
+        .post(
+            &admin,
+            "/organizations/acme/association_requests",
+            &json!({"user": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body, json!({"error": "The association already exists."}));
     let r = s.get(&admin, "/organizations/acme/users/bob/keys").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body[0]["name"], "default");
@@ -133,6 +141,15 @@ async fn force_association_is_superuser_only() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(s.get(&bob, "/organizations/acme/nodes").await.status, 200);
+    let r = s
+        .post(
+            &s.superuser,
+            "/organizations/acme/users",
+            &json!({"username": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body, json!({"error": "The association already exists."}));
     assert_eq!(
         s.post(
             &s.superuser,
@@ -143,4 +160,44 @@ async fn force_association_is_superuser_only() {
         .status,
         404
     );
+}
+
+#[tokio::test]
+async fn invitations_die_with_the_inviters_admin_rights() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let admin = s.create_user("alice").await;
+    s.associate("acme", "alice").await;
+    s.add_to_group("acme", "admins", "alice").await;
+    let bob = s.create_user("bob").await;
+    let r = s
+        .post(
+            &admin,
+            "/organizations/acme/association_requests",
+            &json!({"user": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["uri"].as_str().unwrap().rsplit('/').next().unwrap();
+
+    // Alice leaves `admins`: her invitation can no longer be accepted.
+    let r = s
+        .put(
+            &s.superuser,
+            "/organizations/acme/groups/admins",
+            &json!({"groupname": "admins", "actors": {"users": ["pivotal"], "clients": [], "groups": []}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let url = format!("/users/bob/association_requests/{id}");
+    let r = s.put(&bob, &url, &json!({"response": "accept"})).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.body,
+        json!({"error": "This invitation is no longer valid. Please notify an administrator and request to be re-invited to the organization."})
+    );
+    assert_eq!(s.get(&bob, "/organizations/acme/nodes").await.status, 403);
+    // It may still be declined.
+    let r = s.put(&bob, &url, &json!({"response": "reject"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

@@ -1,14 +1,27 @@
 //! Authorization data: groups and their members, containers, and ACL entries (one row per
 //! object, permission and member). Group membership is transitive (groups may contain
 //! groups); `has_permission` resolves it in one recursive query.
+//!
+//! Besides each org's own groups there are global groups (`server-admins`, and one
+//! `<org>_read_access_group` per org). Like erchef, we keep them under a placeholder org:
+//! a reserved `orgs` row named `""` that org lookups and listings never return, so a group
+//! is always addressed as (org, name) and `ORG::name` / `::name` resolve by one join.
 
 use super::{execute, on_db, Store, Tx};
 
 pub const PERMS: [&str; 5] = ["create", "read", "update", "delete", "grant"];
 
-/// The hidden per-org group whose members may read the org's users (erchef's
-/// `<org>_read_access_group`). Its name cannot clash: API group names exclude ':'.
-pub const READ_ACCESS_GROUP: &str = "::read_access";
+/// The placeholder org holding the global groups (erchef's `GLOBAL_PLACEHOLDER_ORG_ID`).
+pub const GLOBAL_ORG_ID: &str = "00000000000000000000000000000000";
+
+/// The global group of server administrators; the superuser is a member.
+pub const SERVER_ADMINS: &str = "server-admins";
+
+/// The global group whose members (the org's `admins` and `users` groups) may read the
+/// org's users: every member's read ACE names it.
+pub fn read_access_group_name(org_name: &str) -> String {
+    format!("{org_name}_read_access_group")
+}
 
 impl Store {
     /// Whether `actor_id` holds `perm` on `target_id`, directly or through groups.
@@ -49,6 +62,34 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Creates the placeholder org and `server-admins` when missing. Idempotent; run at
+    /// every start, before the superuser is created.
+    pub async fn ensure_global_groups(&self) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let sql = "INSERT INTO orgs (id, name, full_name, created_at, updated_at) \
+                   VALUES ($1, '', 'Global groups', $2, $2) ON CONFLICT DO NOTHING";
+        execute!(
+            tx.conn(),
+            sqlx::query(sql).bind(GLOBAL_ORG_ID).bind(super::now())
+        )?;
+        let sql =
+            "INSERT INTO groups (id, org_id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+        execute!(
+            tx.conn(),
+            sqlx::query(sql)
+                .bind(super::new_id())
+                .bind(GLOBAL_ORG_ID)
+                .bind(SERVER_ADMINS)
+        )?;
+        tx.commit().await
+    }
+
+    /// Makes a user a member of `server-admins` (idempotent).
+    pub async fn add_server_admin(&self, user_id: &str) -> Result<(), sqlx::Error> {
+        self.add_group_member(GLOBAL_ORG_ID, SERVER_ADMINS, "user", user_id)
+            .await
+    }
+
     pub async fn container_id(
         &self,
         org_id: &str,
@@ -62,6 +103,16 @@ impl Store {
 pub(crate) async fn group_id(tx: &mut Tx, org_id: &str, name: &str) -> Result<String, sqlx::Error> {
     let sql = "SELECT id FROM groups WHERE org_id = $1 AND name = $2";
     on_db!(tx.conn(), c => sqlx::query_scalar(sql).bind(org_id).bind(name).fetch_one(c).await)
+}
+
+/// The id of the org's global read-access group.
+pub(crate) async fn read_access_group_id(
+    tx: &mut Tx,
+    org_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let sql = "SELECT g.id FROM groups g JOIN orgs o ON o.id = $1 \
+               WHERE g.org_id = $2 AND g.name = o.name || '_read_access_group'";
+    on_db!(tx.conn(), c => sqlx::query_scalar(sql).bind(org_id).bind(GLOBAL_ORG_ID).fetch_optional(c).await)
 }
 
 pub(crate) async fn create_group(

@@ -34,9 +34,9 @@ impl Store {
     }
 }
 
-/// Inserts a client, its key, and its ACL: the clients container's ACL plus the creator,
-/// and (unless it is a validator) membership of the `clients` group. A client also holds
-/// every permission on itself, except validators, which erchef leaves out of their own ACL.
+/// Inserts a client, its key, its ACL (the clients container's plus the creator's), and
+/// its membership of the `clients` group. A client also holds every permission on
+/// itself, except validators, which erchef leaves out of their own ACL.
 pub(crate) async fn insert_client(
     tx: &mut Tx,
     client: &ClientRow,
@@ -67,9 +67,9 @@ pub(crate) async fn insert_client(
         super::acls::remove_entry(tx, &client.id, "actor", &client.id).await?;
     } else {
         super::acls::grant_all(tx, &client.id, "actor", &client.id).await?;
-        let clients = super::acls::group_id(tx, &client.org_id, "clients").await?;
-        super::acls::add_member(tx, &clients, "client", &client.id).await?;
     }
+    let clients = super::acls::group_id(tx, &client.org_id, "clients").await?;
+    super::acls::add_member(tx, &clients, "client", &client.id).await?;
     Ok(())
 }
 

@@ -1,8 +1,14 @@
 //! Groups and containers as API objects, and ACLs rendered with names: the data behind
 //! `/groups`, `/containers` and every `_acl` endpoint.
 
-use super::acls::{self, READ_ACCESS_GROUP};
+use super::acls;
 use super::{execute, on_db, Store};
+
+/// SQL for a group's name as seen from org `$2`: bare for the org's own groups,
+/// `ORG::name` for another org's, `::name` for global ones (the placeholder org is
+/// named ""). Needs `groups g` and `LEFT JOIN orgs go ON go.id = g.org_id`.
+const SCOPED_GROUP_NAME: &str =
+    "CASE WHEN g.org_id = $2 THEN g.name ELSE go.name || '::' || g.name END";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Named {
@@ -27,16 +33,41 @@ pub struct AclRow {
 }
 
 impl Store {
-    /// The org's groups or containers (`table` is "groups" or "containers"), hidden
-    /// groups excluded.
+    /// The org's groups or containers (`table` is "groups" or "containers").
     pub async fn named_entities(
         &self,
         table: &str,
         org_id: &str,
     ) -> Result<Vec<Named>, sqlx::Error> {
-        let sql =
-            format!("SELECT id, name FROM {table} WHERE org_id = $1 AND name <> $2 ORDER BY name");
-        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(READ_ACCESS_GROUP).fetch_all(p).await)
+        let sql = format!("SELECT id, name FROM {table} WHERE org_id = $1 ORDER BY name");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).fetch_all(p).await)
+    }
+
+    /// Resolves a group name as erchef's scoped names do: `name` is a group of
+    /// `org_id` (a global group when there is no org, as in user ACLs), `ORG::name` a
+    /// group of org ORG, `::name` a global group. Ill-formed names resolve to nothing.
+    pub async fn find_group(
+        &self,
+        org_id: Option<&str>,
+        name: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let valid = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        let found = match name.split_once("::") {
+            Some((org, base)) if valid(org) && valid(base) && !base.is_empty() => {
+                let sql = "SELECT g.id FROM groups g JOIN orgs o ON o.id = g.org_id \
+                           WHERE o.name = $1 AND g.name = $2";
+                on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(org).bind(base).fetch_optional(p).await)?
+            }
+            None if valid(name) && !name.is_empty() => {
+                let org = org_id.unwrap_or(acls::GLOBAL_ORG_ID);
+                self.named_entity("groups", org, name).await?.map(|g| g.id)
+            }
+            _ => None,
+        };
+        Ok(found)
     }
 
     pub async fn named_entity(
@@ -49,18 +80,27 @@ impl Store {
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(name).fetch_optional(p).await)
     }
 
-    /// Direct members of a group, with names.
-    pub async fn group_members(&self, group_id: &str) -> Result<Vec<Member>, sqlx::Error> {
-        let sql = "SELECT gm.member_kind AS kind, gm.member_id AS id, COALESCE(u.username, c.name, g.name) AS name \
-                   FROM group_members gm \
-                   LEFT JOIN users u ON gm.member_kind = 'user' AND u.id = gm.member_id \
-                   LEFT JOIN clients c ON gm.member_kind = 'client' AND c.id = gm.member_id \
-                   LEFT JOIN groups g ON gm.member_kind = 'group' AND g.id = gm.member_id \
-                   WHERE gm.group_id = $1 ORDER BY name";
-        on_db!(self.pool(), p => sqlx::query_as(sql).bind(group_id).fetch_all(p).await)
+    /// Direct members of a group, with names (member groups scoped as seen from `org_id`).
+    pub async fn group_members(
+        &self,
+        group_id: &str,
+        org_id: &str,
+    ) -> Result<Vec<Member>, sqlx::Error> {
+        let sql = format!(
+            "SELECT gm.member_kind AS kind, gm.member_id AS id, \
+               COALESCE(u.username, c.name, {SCOPED_GROUP_NAME}) AS name \
+             FROM group_members gm \
+             LEFT JOIN users u ON gm.member_kind = 'user' AND u.id = gm.member_id \
+             LEFT JOIN clients c ON gm.member_kind = 'client' AND c.id = gm.member_id \
+             LEFT JOIN groups g ON gm.member_kind = 'group' AND g.id = gm.member_id \
+             LEFT JOIN orgs go ON go.id = g.org_id \
+             WHERE gm.group_id = $1 ORDER BY name"
+        );
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(group_id).bind(org_id).fetch_all(p).await)
     }
 
-    /// Creates a group or container whose ACL is its container's plus the creator's.
+    /// Creates a group (its ACL is the groups container's plus the creator's) or a
+    /// container (only the creator: containers do not inherit).
     pub async fn create_named_entity(
         &self,
         table: &str,
@@ -75,8 +115,10 @@ impl Store {
         } else {
             acls::create_container(&mut tx, org_id, name).await?
         };
-        let container_id = super::clients::container_id_tx(&mut tx, org_id, container).await?;
-        acls::copy_acl(&mut tx, &container_id, &id).await?;
+        if table == "groups" {
+            let container_id = super::clients::container_id_tx(&mut tx, org_id, container).await?;
+            acls::copy_acl(&mut tx, &container_id, &id).await?;
+        }
         acls::grant_all(&mut tx, &id, "actor", creator).await?;
         tx.commit().await?;
         Ok(id)
@@ -114,16 +156,26 @@ impl Store {
         tx.commit().await
     }
 
-    /// An object's ACL with member names (users, clients, groups).
-    pub async fn acl(&self, target_id: &str) -> Result<Vec<AclRow>, sqlx::Error> {
-        let sql = "SELECT a.perm, CASE WHEN a.member_kind = 'group' THEN 'group' WHEN u.id IS NOT NULL THEN 'user' ELSE 'client' END AS kind, \
-                   COALESCE(u.username, c.name, g.name) AS name \
-                   FROM acl_entries a \
-                   LEFT JOIN users u ON a.member_kind = 'actor' AND u.id = a.member_id \
-                   LEFT JOIN clients c ON a.member_kind = 'actor' AND c.id = a.member_id \
-                   LEFT JOIN groups g ON a.member_kind = 'group' AND g.id = a.member_id \
-                   WHERE a.target_id = $1 AND COALESCE(u.username, c.name, g.name) IS NOT NULL ORDER BY name";
-        on_db!(self.pool(), p => sqlx::query_as(sql).bind(target_id).fetch_all(p).await)
+    /// An object's ACL with member names (users, clients, groups); groups are scoped as
+    /// seen from `org_id` (all of them, for the ACL of a user, which has no org).
+    pub async fn acl(
+        &self,
+        target_id: &str,
+        org_id: Option<&str>,
+    ) -> Result<Vec<AclRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT a.perm, CASE WHEN a.member_kind = 'group' THEN 'group' WHEN u.id IS NOT NULL THEN 'user' ELSE 'client' END AS kind, \
+               COALESCE(u.username, c.name, {SCOPED_GROUP_NAME}) AS name \
+             FROM acl_entries a \
+             LEFT JOIN users u ON a.member_kind = 'actor' AND u.id = a.member_id \
+             LEFT JOIN clients c ON a.member_kind = 'actor' AND c.id = a.member_id \
+             LEFT JOIN groups g ON a.member_kind = 'group' AND g.id = a.member_id \
+             LEFT JOIN orgs go ON go.id = g.org_id \
+             WHERE a.target_id = $1 AND COALESCE(u.username, c.name, g.name) IS NOT NULL ORDER BY name"
+        );
+        // No org: compare with a value no org id takes, so every group is scoped.
+        let org = org_id.unwrap_or("");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(target_id).bind(org).fetch_all(p).await)
     }
 
     /// Replaces one permission's ACE: `members` are (kind "actor"|"group", id).

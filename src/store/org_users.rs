@@ -11,11 +11,13 @@ pub struct Invitation {
     pub org_name: String,
     pub user_id: String,
     pub username: String,
+    /// The actor who issued the invitation.
+    pub requester_id: String,
     pub created_at: DateTime<Utc>,
 }
 
 const INVITATION_SELECT: &str =
-    "SELECT i.id, i.org_id, o.name AS org_name, i.user_id, u.username, i.created_at \
+    "SELECT i.id, i.org_id, o.name AS org_name, i.user_id, u.username, i.requester_id, i.created_at \
     FROM invitations i JOIN orgs o ON o.id = i.org_id JOIN users u ON u.id = i.user_id";
 
 impl Store {
@@ -35,8 +37,9 @@ impl Store {
         )?;
         let sql = "DELETE FROM group_members WHERE member_id = $2 AND group_id IN (SELECT id FROM groups WHERE org_id = $1)";
         execute!(tx.conn(), sqlx::query(sql).bind(org_id).bind(user_id))?;
-        let sql = "DELETE FROM acl_entries WHERE target_id = $2 AND member_kind = 'group' AND member_id IN (SELECT id FROM groups WHERE org_id = $1)";
-        execute!(tx.conn(), sqlx::query(sql).bind(org_id).bind(user_id))?;
+        if let Some(read_access) = super::acls::read_access_group_id(&mut tx, org_id).await? {
+            super::acls::remove_entry(&mut tx, user_id, "group", &read_access).await?;
+        }
         tx.commit().await
     }
 

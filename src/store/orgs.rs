@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::acls::{self, READ_ACCESS_GROUP};
+use super::acls::{self, GLOBAL_ORG_ID};
 use super::clients::ClientRow;
 use super::keys::KeyRow;
 use super::objects::ObjectRow;
@@ -66,8 +66,8 @@ const CLIENT_READABLE: [&str; 7] = [
 /// Everything `create_org` needs besides the org row.
 pub struct NewOrg<'a> {
     pub org: &'a OrgRow,
-    /// The requesting actor (a user), who gets full rights and joins `admins`/`users`
-    /// only when it is not the superuser (erchef adds the superuser to ACLs instead).
+    /// The requesting actor (a user), who gets full rights and joins `admins` and
+    /// `users`; it is associated with the org only when it is not the superuser.
     pub creator_id: &'a str,
     pub creator_is_superuser: bool,
     pub validator: &'a ClientRow,
@@ -79,13 +79,13 @@ const ORG_COLUMNS: &str = "id, name, full_name, created_at, updated_at";
 
 impl Store {
     pub async fn org_by_name(&self, name: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE name = $1");
-        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(name).fetch_optional(p).await)
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE name = $1 AND id <> $2");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(name).bind(GLOBAL_ORG_ID).fetch_optional(p).await)
     }
 
     pub async fn list_orgs(&self) -> Result<Vec<OrgRow>, sqlx::Error> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY name");
-        on_db!(self.pool(), p => sqlx::query_as(&sql).fetch_all(p).await)
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id <> $1 ORDER BY name");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(GLOBAL_ORG_ID).fetch_all(p).await)
     }
 
     /// Creates the org with its groups, containers, ACLs, `_default` environment and
@@ -129,9 +129,10 @@ impl Store {
     }
 
     /// Deletes the org and everything in it (rows cascade; keys and ACL entries of its
-    /// entities are removed explicitly).
+    /// entities, and its global read-access group, are removed explicitly).
     pub async fn delete_org(&self, org_id: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
+        let read_access = acls::read_access_group_id(&mut tx, org_id).await?;
         let owned = "SELECT id FROM clients WHERE org_id = $1 UNION SELECT id FROM groups WHERE org_id = $1 \
                      UNION SELECT id FROM containers WHERE org_id = $1 UNION SELECT id FROM objects WHERE org_id = $1";
         let keys_sql =
@@ -143,6 +144,13 @@ impl Store {
         execute!(tx.conn(), sqlx::query(&acl_sql).bind(org_id))?;
         let members_sql = format!("DELETE FROM group_members WHERE member_id IN ({owned})");
         execute!(tx.conn(), sqlx::query(&members_sql).bind(org_id))?;
+        if let Some(group) = read_access {
+            acls::forget_entity(&mut tx, &group).await?;
+            execute!(
+                tx.conn(),
+                sqlx::query("DELETE FROM groups WHERE id = $1").bind(&group)
+            )?;
+        }
         execute!(
             tx.conn(),
             sqlx::query("DELETE FROM orgs WHERE id = $1").bind(org_id)
@@ -156,17 +164,19 @@ async fn seed_authz(tx: &mut Tx, new: &NewOrg<'_>) -> Result<(), sqlx::Error> {
     let org_id = &new.org.id;
     let creator = new.creator_id;
     let mut group_ids = std::collections::HashMap::new();
-    for name in GROUPS.iter().chain([&READ_ACCESS_GROUP]) {
-        group_ids.insert(*name, acls::create_group(tx, org_id, name).await?);
+    for name in GROUPS {
+        group_ids.insert(name, acls::create_group(tx, org_id, name).await?);
     }
     let g = |n: &str| group_ids[n].clone();
+    let read_access = acls::read_access_group_name(&new.org.name);
+    let read_access = acls::create_group(tx, GLOBAL_ORG_ID, &read_access).await?;
+    acls::add_member(tx, &read_access, "group", &g("admins")).await?;
+    acls::add_member(tx, &read_access, "group", &g("users")).await?;
+    acls::add_member(tx, &g("admins"), "user", creator).await?;
+    acls::add_member(tx, &g("users"), "user", creator).await?;
     if !new.creator_is_superuser {
-        acls::add_member(tx, &g("admins"), "user", creator).await?;
-        acls::add_member(tx, &g("users"), "user", creator).await?;
         super::users::add_org_user(tx, org_id, creator).await?;
     }
-    acls::add_member(tx, &g(READ_ACCESS_GROUP), "group", &g("admins")).await?;
-    acls::add_member(tx, &g(READ_ACCESS_GROUP), "group", &g("users")).await?;
     acls::add_member(tx, &g("public_key_read_access"), "group", &g("users")).await?;
     acls::add_member(tx, &g("public_key_read_access"), "group", &g("clients")).await?;
 

@@ -43,19 +43,28 @@ impl Store {
         on_db!(self.pool(), p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)
     }
 
-    /// Creates a user, its optional first key, and its own ACL (the user holds every
-    /// permission on itself), in one transaction.
+    /// Creates a user, its optional first key, and its own ACL, in one transaction: the
+    /// user and its creator hold every permission on it, `server-admins` all but grant.
     pub async fn create_user(
         &self,
         user: &UserRow,
         key: Option<&super::keys::KeyRow>,
+        creator: Option<&str>,
     ) -> Result<(), sqlx::Error> {
+        use super::acls::{self, GLOBAL_ORG_ID, SERVER_ADMINS};
         let mut tx = self.begin().await?;
         insert_user(&mut tx, user).await?;
         if let Some(k) = key {
             super::keys::insert_key(&mut tx, k).await?;
         }
-        super::acls::grant_all(&mut tx, &user.id, "actor", &user.id).await?;
+        acls::grant_all(&mut tx, &user.id, "actor", &user.id).await?;
+        if let Some(creator) = creator {
+            acls::grant_all(&mut tx, &user.id, "actor", creator).await?;
+        }
+        let admins = acls::group_id(&mut tx, GLOBAL_ORG_ID, SERVER_ADMINS).await?;
+        for perm in ["create", "read", "update", "delete"] {
+            acls::add_entry(&mut tx, &user.id, perm, "group", &admins).await?;
+        }
         tx.commit().await
     }
 
@@ -155,7 +164,8 @@ pub(crate) async fn add_org_user(
     )?;
     let users = super::acls::group_id(tx, org_id, "users").await?;
     super::acls::add_member(tx, &users, "user", user_id).await?;
-    let read_access = super::acls::group_id(tx, org_id, super::acls::READ_ACCESS_GROUP).await?;
-    super::acls::add_entry(tx, user_id, "read", "group", &read_access).await?;
+    if let Some(read_access) = super::acls::read_access_group_id(tx, org_id).await? {
+        super::acls::add_entry(tx, user_id, "read", "group", &read_access).await?;
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `_acl` endpoints: `GET …/_acl` shows an object's five ACEs with names, and
 //! `PUT …/_acl/PERM` replaces one. Both need `grant` on the object. The object's type comes
-//! from the matched route (`/organizations/{org}/nodes/{name}/_acl`, …).
+//! from the matched route (`/organizations/{org}/nodes/{name}/_acl`, …). Groups outside
+//! the org are named `ORG::group` (another org's) and `::group` (global ones).
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use axum::response::Response;
 use axum::Extension;
 use serde_json::{json, Map, Value};
 
-use super::reply;
+use super::{acl_members, reply};
 use crate::api::JsonObject;
 use crate::auth::extract::Org;
 use crate::auth::{authz, Requestor};
@@ -77,7 +78,8 @@ pub async fn show_acl(
     let id = target(&s, org.as_deref(), route.as_str(), &params).await?;
     authz::require(&s.store, &who, &id, "grant").await?;
     let granular = q.detail.as_deref() == Some("granular");
-    let rows = s.store.acl(&id).await?;
+    let org_id = org.as_deref().map(|o| o.0.id.as_str());
+    let rows = s.store.acl(&id, org_id).await?;
     let mut out = Map::new();
     for perm in PERMS {
         let names = |kinds: &[&str]| -> Vec<String> {
@@ -114,12 +116,36 @@ fn string_list(v: Option<&Value>, field: &str) -> Result<Option<Vec<String>>> {
     }
 }
 
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// One ACE as sent: `actors`, or `users` + `clients` (with `actors` empty), and `groups`.
+struct AceInput {
+    actors: Vec<String>,
+    users_clients: Option<(Vec<String>, Vec<String>)>,
+    groups: Vec<String>,
+}
+
+fn parse_ace(body: &Map<String, Value>, perm: &str) -> Result<AceInput> {
+    let ace = match body.get(perm) {
+        Some(Value::Object(m)) if body.len() == 1 => m,
+        _ => return Err(Error::bad_request(format!("Field '{perm}' missing"))),
+    };
+    let actors = string_list(ace.get("actors"), "actors")?
+        .ok_or_else(|| Error::bad_request("Field 'actors' missing"))?;
+    let groups = string_list(ace.get("groups"), "groups")?
+        .ok_or_else(|| Error::bad_request("Field 'groups' missing"))?;
+    let users = string_list(ace.get("users"), "users")?;
+    let clients = string_list(ace.get("clients"), "clients")?;
+    let users_clients = match (users, clients) {
+        (None, None) => None,
+        (Some(_), None) => return Err(Error::bad_request("You provided 'users' with your request. Including this field also requires that you provide 'clients'")),
+        (None, Some(_)) => return Err(Error::bad_request("You provided 'clients' with your request. Including this field also requires that you provide 'users'")),
+        (Some(_), Some(_)) if !actors.is_empty() => return Err(Error::bad_request("When providing 'users' and 'clients' fields, the 'actors' field must have a value of [].")),
+        (Some(u), Some(c)) => Some((u, c)),
+    };
+    Ok(AceInput {
+        actors,
+        users_clients,
+        groups,
+    })
 }
 
 pub async fn update_ace(
@@ -134,101 +160,51 @@ pub async fn update_ace(
     if !PERMS.contains(&perm.as_str()) {
         return Err(Error::not_found(format!("Unknown permission {perm}")));
     }
+    let ace = parse_ace(&body, &perm)?;
     let id = target(&s, org.as_deref(), route.as_str(), &params).await?;
+    let org_id = org.as_deref().map(|o| o.0.id.as_str());
+    if perm == "grant" && !who.superuser && removes_admins(&s, &id, org_id, &ace).await? {
+        return Err(Error::forbidden(
+            "Admin group cannot be removed from the Grant ACE",
+        ));
+    }
     authz::require(&s.store, &who, &id, "grant").await?;
-    let ace = match body.get(&perm) {
-        Some(Value::Object(m)) if body.len() == 1 => m.clone(),
-        _ => return Err(Error::bad_request(format!("Field '{perm}' missing"))),
+    let mut members = match &ace.users_clients {
+        Some((users, clients)) => {
+            acl_members::users_and_clients(&s, org_id, users, clients).await?
+        }
+        None => acl_members::actors(&s, org_id, &ace.actors).await?,
     };
-    let actors = string_list(ace.get("actors"), "actors")?
-        .ok_or_else(|| Error::bad_request("Field 'actors' missing"))?;
-    let groups = string_list(ace.get("groups"), "groups")?
-        .ok_or_else(|| Error::bad_request("Field 'groups' missing"))?;
-    let users = string_list(ace.get("users"), "users")?;
-    let clients = string_list(ace.get("clients"), "clients")?;
-    let mut members = Vec::new();
-    let mut missing = Vec::new();
-    let mut ambiguous = Vec::new();
-    let org_id = org.as_deref().map(|o| o.0.id.clone());
-    match (users, clients) {
-        (Some(users), Some(clients)) => {
-            if !actors.is_empty() {
-                return Err(Error::bad_request("When providing 'users' and 'clients' fields, the 'actors' field must have a value of []."));
-            }
-            for u in users {
-                match resolve_user(&s, org_id.as_deref(), &u).await? {
-                    Some(id) => members.push(("actor".to_string(), id)),
-                    None => missing.push(u),
-                }
-            }
-            for c in clients {
-                match org_id.as_deref() {
-                    Some(o) => match s.store.client_by_name(o, &c).await? {
-                        Some(cl) => members.push(("actor".to_string(), cl.id)),
-                        None => missing.push(c),
-                    },
-                    None => missing.push(c),
-                }
-            }
-        }
-        (Some(_), None) => return Err(Error::bad_request("You provided 'users' with your request. Including this field also requires that you provide 'clients'")),
-        (None, Some(_)) => return Err(Error::bad_request("You provided 'clients' with your request. Including this field also requires that you provide 'users'")),
-        (None, None) => {
-            for a in actors {
-                let user = resolve_user(&s, org_id.as_deref(), &a).await?;
-                let client = match org_id.as_deref() {
-                    Some(o) => s.store.client_by_name(o, &a).await?.map(|c| c.id),
-                    None => None,
-                };
-                match (user, client) {
-                    (Some(_), Some(_)) => ambiguous.push(a),
-                    (Some(id), None) | (None, Some(id)) => members.push(("actor".to_string(), id)),
-                    (None, None) => missing.push(a),
-                }
-            }
-        }
-    }
-    if !missing.is_empty() {
-        return Err(Error::bad_request(format!(
-            "The actor(s) {} do not exist in this organization as clients or users.",
-            quoted(&missing)
-        )));
-    }
-    if !ambiguous.is_empty() {
-        return Err(Error::Unprocessable(format!("The following actor(s) exist as both clients and users within this organization: {}. To perform this update, supply separate 'clients' and 'users' fields in your request, and use an empty array for the value of 'actors'.", quoted(&ambiguous))));
-    }
     let mut missing_groups = Vec::new();
-    for g in groups {
-        let found = match org_id.as_deref() {
-            Some(o) => s.store.named_entity("groups", o, &g).await?,
-            None => None,
-        };
-        match found {
-            Some(n) => members.push(("group".to_string(), n.id)),
-            None => missing_groups.push(g),
+    for g in &ace.groups {
+        match s.store.find_group(org_id, g).await? {
+            Some(id) => members.push(("group".to_string(), id)),
+            None => missing_groups.push(g.clone()),
         }
     }
     if !missing_groups.is_empty() {
         return Err(Error::bad_request(format!(
             "The group(s) {} do not exist in this organization.",
-            quoted(&missing_groups)
+            acl_members::quoted(&missing_groups)
         )));
     }
     s.store.set_ace(&id, &perm, &members).await?;
     Ok(reply(StatusCode::OK, json!({})))
 }
 
-/// Users in an ACE must belong to the org (any user, for a user's own ACL); the
-/// superuser, which org creation puts in every ACL, always resolves.
-async fn resolve_user(s: &AppState, org_id: Option<&str>, name: &str) -> Result<Option<String>> {
-    if let Some(o) = org_id {
-        if let Some(id) = s.store.org_actor_ids(o, name).await?.0 {
-            return Ok(Some(id));
-        }
-    }
-    Ok(s.store
-        .user_by_name(name)
+/// erchef's one ACL constraint: only the superuser may take `admins` out of a grant ACE
+/// that has it.
+async fn removes_admins(
+    s: &AppState,
+    target: &str,
+    org_id: Option<&str>,
+    ace: &AceInput,
+) -> Result<bool> {
+    let has_admins = s
+        .store
+        .acl(target, org_id)
         .await?
-        .filter(|u| org_id.is_none() || u.superuser)
-        .map(|u| u.id))
+        .iter()
+        .any(|r| r.perm == "grant" && r.kind == "group" && r.name == "admins");
+    Ok(has_admins && !ace.groups.iter().any(|g| g == "admins"))
 }

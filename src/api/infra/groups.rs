@@ -119,7 +119,7 @@ pub async fn create_group(
 }
 
 async fn group_json(s: &AppState, org: &Org, g: &Named) -> Result<Value> {
-    let members = s.store.group_members(&g.id).await?;
+    let members = s.store.group_members(&g.id, &org.0.id).await?;
     let of = |k: &str| -> Vec<String> {
         members
             .iter()
@@ -186,9 +186,11 @@ pub async fn update_group(
     };
     let mut members = Vec::new();
     let mut missing = Vec::new();
+    // Users are global (erchef looks them up by name alone): the org's creator, the
+    // superuser, is in `admins` without being a member of the org.
     for u in users {
-        match s.store.org_actor_ids(&org.0.id, &u).await?.0 {
-            Some(id) => members.push(("user".to_string(), id)),
+        match s.store.user_by_name(&u).await? {
+            Some(user) => members.push(("user".to_string(), user.id)),
             None => missing.push(u),
         }
     }
@@ -199,15 +201,17 @@ pub async fn update_group(
         }
     }
     for a in actors {
-        match s.store.org_actor_ids(&org.0.id, &a).await? {
-            (Some(id), _) => members.push(("user".to_string(), id)),
-            (None, Some(id)) => members.push(("client".to_string(), id)),
-            (None, None) => missing.push(a),
+        if let Some(user) = s.store.user_by_name(&a).await? {
+            members.push(("user".to_string(), user.id));
+        } else if let Some(client) = s.store.client_by_name(&org.0.id, &a).await? {
+            members.push(("client".to_string(), client.id));
+        } else {
+            missing.push(a);
         }
     }
     for gname in groups {
-        match s.store.named_entity("groups", &org.0.id, &gname).await? {
-            Some(n) => members.push(("group".to_string(), n.id)),
+        match s.store.find_group(Some(&org.0.id), &gname).await? {
+            Some(id) => members.push(("group".to_string(), id)),
             None => missing.push(gname),
         }
     }

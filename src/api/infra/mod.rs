@@ -2,6 +2,7 @@
 //! organization routes. Every response carries `X-Ops-Server-API-Version`; errors use the
 //! `{"error": [...]}` envelope.
 
+mod acl_members;
 mod acls;
 mod clients;
 mod data_bags;

@@ -22,6 +22,10 @@ fn bare(status: fn(Message) -> Error, m: String) -> Error {
     status(Message::Bare(m))
 }
 
+fn already_associated() -> Error {
+    bare(Error::Conflict, "The association already exists.".into())
+}
+
 async fn member(s: &AppState, org: &Org, name: &str) -> Result<UserRow> {
     let missing = || {
         bare(
@@ -69,7 +73,7 @@ pub async fn add_org_user(
         .await?
         .ok_or_else(|| bare(Error::NotFound, format!("Could not find user {name}")))?;
     if s.store.is_org_member(&org.0.id, &u.id).await? {
-        return Err(Error::conflict("The association already exists."));
+        return Err(already_associated());
     }
     s.store.add_org_user(&org.0.id, &u.id).await?;
     let uri = base.join(&format!("/organizations/{}/users/{name}", org.0.name));
@@ -200,14 +204,14 @@ pub async fn invite(
         .await?
         .ok_or_else(|| bare(Error::NotFound, format!("Could not find user {name}")))?;
     if s.store.is_org_member(&org.0.id, &u.id).await? {
-        return Err(Error::conflict("The association already exists."));
+        return Err(already_associated());
     }
     let id = new_id();
     s.store
         .create_invitation(&id, &org.0.id, &u.id, &who.id)
         .await
         .map_err(|e| match Error::from(e) {
-            Error::Conflict(_) => Error::conflict("The invite already exists."),
+            Error::Conflict(_) => bare(Error::Conflict, "The invite already exists.".into()),
             other => other,
         })?;
     let uri = base.join(&format!(
@@ -290,6 +294,22 @@ pub async fn count_user_invitations(
     ))
 }
 
+/// erchef performs the association as the inviting admin, so an invitation dies with
+/// the inviter's right to create groups in the org (say, once out of `admins`).
+async fn inviter_may_still_add_users(s: &AppState, i: &Invitation) -> Result<bool> {
+    if let Some(u) = s.store.user_by_id(&i.requester_id).await? {
+        if u.superuser {
+            return Ok(true);
+        }
+    }
+    let Some(groups) = s.store.container_id(&i.org_id, "groups").await? else {
+        return Ok(false);
+    };
+    Ok(s.store
+        .has_permission(&i.requester_id, &groups, "create")
+        .await?)
+}
+
 pub async fn answer_invitation(
     State(s): State<AppState>,
     who: Requestor,
@@ -304,7 +324,12 @@ pub async fn answer_invitation(
         .filter(|i| i.user_id == u.id)
         .ok_or_else(|| no_invitation(&id))?;
     match opt_str(&b, "response")? {
-        Some("accept") => s.store.accept_invitation(&i).await?,
+        Some("accept") => {
+            if !inviter_may_still_add_users(&s, &i).await? {
+                return Err(bare(Error::Forbidden, "This invitation is no longer valid. Please notify an administrator and request to be re-invited to the organization.".into()));
+            }
+            s.store.accept_invitation(&i).await?
+        }
         Some("reject") => s.store.delete_invitation(&id).await?,
         _ => {
             return Err(Error::bad_request(

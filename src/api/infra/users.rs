@@ -114,7 +114,7 @@ pub async fn create_user(
         .map(|(public, _)| KeyRow::default_key(&row.id, public, ts));
     state
         .store
-        .create_user(&row, key_row.as_ref())
+        .create_user(&row, key_row.as_ref(), Some(&who.id))
         .await
         .map_err(|e| match Error::from(e) {
             Error::Conflict(_) => in_use(),
