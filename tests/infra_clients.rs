@@ -291,3 +291,74 @@ async fn v0_update_echoes_the_key_in_force() {
         .contains("PRIVATE KEY"));
     assert_ne!(r.body["public_key"], before);
 }
+
+#[tokio::test]
+async fn key_reads_follow_public_key_read_access_membership() {
+    let s = TestServer::start().await;
+    let validator = s.create_org("acme").await;
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web1"}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let alice = s.create_user("alice").await;
+    // Associated over HTTP, as pedant does.
+    let r = s
+        .post(
+            &s.superuser,
+            "/organizations/acme/users",
+            &json!({"username": "alice"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let keys = "/organizations/acme/clients/web1/keys";
+    assert_eq!(s.get(&alice, keys).await.status, 200);
+    // What pedant's group helper sends: the group read back, minus the `users` group.
+    let group = "/organizations/acme/groups/public_key_read_access";
+    let g = s.get(&s.superuser, group).await.body;
+    let groups: Vec<_> = g["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| *n != "users")
+        .cloned()
+        .collect();
+    let body = json!({
+        "groupname": "public_key_read_access",
+        "actors": {"users": g["actors"], "groups": groups, "clients": g["clients"]}
+    });
+    let r = s.put(&s.superuser, group, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.get(&alice, keys).await.status, 403);
+    assert_eq!(s.get(&alice, &format!("{keys}/default")).await.status, 403);
+}
+
+#[tokio::test]
+async fn group_put_in_pedant_form_with_a_client_among_actors() {
+    let s = TestServer::start().await;
+    let validator = s.create_org("acme").await;
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web1"}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let group = "/organizations/acme/groups/public_key_read_access";
+    let g = s.get(&s.superuser, group).await.body;
+    let body = json!({"groupname": "public_key_read_access",
+        "actors": {"users": g["actors"], "groups": g["groups"], "clients": ["web1"]}});
+    let r = s.put(&s.superuser, group, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let g = s.get(&s.superuser, group).await.body;
+    let body = json!({"groupname": "public_key_read_access",
+        "actors": {"users": g["actors"], "groups": g["groups"], "clients": []}});
+    let r = s.put(&s.superuser, group, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -49,7 +49,11 @@ pub fn parse(body: &Map<String, Value>, existing: Option<&UserRow>) -> Result<Us
     let email = match opt_str(body, "email")? {
         Some(e) if names::is_email(e) => Some(e.to_lowercase()),
         Some(_) => return Err(Error::bad_request("Field 'email' invalid")),
-        None if external.is_some() => existing.and_then(|e| e.email.clone()),
+        None if external.is_some()
+            || existing.is_some_and(|e| e.external_authentication_uid.is_some()) =>
+        {
+            existing.and_then(|e| e.email.clone())
+        }
         None => return Err(Error::bad_request("Field 'email' missing")),
     };
     let password = opt_str(body, "password")?.map(str::to_string);

@@ -184,6 +184,8 @@ pub async fn update_group(
             vec![],
         ),
     };
+    // Names that resolve to nothing are dropped, as erchef does: clients such as pedant's
+    // group helper send a group read back with `actors` (users and clients) as `users`.
     let mut members = Vec::new();
     let mut missing = Vec::new();
     // Users are global (erchef looks them up by name alone): the org's creator, the
@@ -216,10 +218,7 @@ pub async fn update_group(
         }
     }
     if !missing.is_empty() {
-        return Err(Error::bad_request(format!(
-            "Invalid members: {}",
-            missing.join(", ")
-        )));
+        tracing::debug!(group = %name, missing = ?missing, "group update: unknown members dropped");
     }
     let renamed = new_name != name;
     if renamed
