@@ -76,10 +76,29 @@ pub fn build_app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
+/// `/users/` is `/users`, as on the real server (knife posts to `users/`). Signatures
+/// still verify: the canonical path drops trailing slashes too.
+fn strip_trailing_slash(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let pq = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_string(),
+        };
+        if let Ok(uri) = pq.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
 /// Rewrites Chef 11 style paths (`/nodes/…`) to the default org before routing, keeping
 /// the path the client signed.
 fn default_org_rewrite(default_org: String) -> impl Fn(Request) -> Request + Clone {
-    move |mut req: Request| {
+    move |req: Request| {
+        let mut req = strip_trailing_slash(req);
         if default_org.is_empty() {
             return req;
         }

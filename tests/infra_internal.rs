@@ -184,4 +184,10 @@ async fn wire_rules_shared_by_every_route() {
         .await;
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, POST"));
+
+    // A trailing slash names the same resource (knife posts to `users/`).
+    let r = s.get(&s.superuser, "/organizations/acme/nodes/").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.get(&s.superuser, "/users/?email=x@example.com").await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

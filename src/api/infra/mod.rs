@@ -341,7 +341,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(environments::node_identifiers),
         )
         .route(
-            "/organizations/{org}/principals/",
+            "/organizations/{org}/principals",
             get(|| async { Error::not_found("principal name missing") }),
         )
         .route(
