@@ -6,6 +6,7 @@ pub mod data_bag;
 pub mod key;
 pub mod names;
 pub mod objects;
+pub mod policy;
 pub mod run_list;
 pub mod user;
 pub mod version;

@@ -17,7 +17,7 @@ pub struct ObjectRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const OBJECT_COLUMNS: &str = "id, org_id, kind, bag, name, body, created_at, updated_at";
+pub(crate) const OBJECT_COLUMNS: &str = "id, org_id, kind, bag, name, body, created_at, updated_at";
 
 impl Store {
     /// The sequence number of the newest search change (0 when there is none).

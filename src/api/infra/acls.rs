@@ -50,6 +50,14 @@ async fn target(
             .await?
             .map(|o| o.id),
         "clients" => s.store.client_by_name(org_id, &name).await?.map(|c| c.id),
+        "policies" | "policy_groups" => {
+            let k = if kind == "policies" {
+                "policy"
+            } else {
+                "policy_group"
+            };
+            s.store.object(org_id, k, "", &name).await?.map(|o| o.id)
+        }
         "groups" | "containers" => s
             .store
             .named_entity(kind, org_id, &name)

@@ -13,6 +13,8 @@ mod internal;
 mod keys;
 mod org_users;
 mod organizations;
+mod policies;
+mod policy_groups;
 mod status;
 mod users;
 
@@ -184,6 +186,54 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/organizations/{org}/containers/{name}",
             gate(get(groups::show_container).delete(groups::delete_container)),
+        )
+        .route(
+            "/organizations/{org}/policies",
+            gate(get(policies::list_policies)),
+        )
+        .route(
+            "/organizations/{org}/policies/{name}",
+            gate(get(policies::show_policy).delete(policies::delete_policy)),
+        )
+        .route(
+            "/organizations/{org}/policies/{name}/revisions",
+            gate(post(policies::create_revision)),
+        )
+        .route(
+            "/organizations/{org}/policies/{name}/revisions/{revision}",
+            gate(get(policies::show_revision).delete(policies::delete_revision)),
+        )
+        .route(
+            "/organizations/{org}/policy_groups",
+            gate(get(policy_groups::list_groups)),
+        )
+        .route(
+            "/organizations/{org}/policy_groups/{name}",
+            gate(get(policy_groups::show_group).delete(policy_groups::delete_group)),
+        )
+        .route(
+            "/organizations/{org}/policy_groups/{group}/policies/{name}",
+            gate(
+                get(policy_groups::show_group_policy)
+                    .put(policy_groups::put_group_policy)
+                    .delete(policy_groups::delete_group_policy),
+            ),
+        )
+        .route(
+            "/organizations/{org}/policies/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/policies/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/policy_groups/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/policy_groups/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
         )
         .route(
             "/organizations/{org}/nodes/{name}/_acl",

@@ -1,0 +1,105 @@
+//! Policyfile documents, kept in the `objects` table: a policy (`policy`, with an ACL from
+//! the `policies` container), its revisions (`policy_revision`, bag = policy name), a
+//! policy group (`policy_group`, ACL from `policy_groups`) and a group's choice of
+//! revision for a policy (`policy_group_policy`, bag = group, name = policy, body
+//! `{"revision_id": …}`). Revisions and assignments have no ACL of their own.
+
+use super::objects::{insert_object, ObjectRow, OBJECT_COLUMNS};
+use super::{execute, on_db, Store, Tx};
+
+pub const POLICY: &str = "policy";
+pub const REVISION: &str = "policy_revision";
+pub const GROUP: &str = "policy_group";
+pub const ASSIGNMENT: &str = "policy_group_policy";
+
+/// One step of a policy write; a request's steps run in one transaction.
+#[derive(Debug, Clone)]
+pub enum DocWrite {
+    /// A new document; `acl` names the container whose ACL it copies (plus the creator).
+    Create {
+        obj: ObjectRow,
+        acl: Option<&'static str>,
+    },
+    /// A new body for an existing document.
+    Update { id: String, body: String },
+    /// Removes a document and any ACL entries about it.
+    Delete { id: String },
+}
+
+async fn insert_plain(tx: &mut Tx, obj: &ObjectRow) -> Result<(), sqlx::Error> {
+    let sql =
+        format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    execute!(
+        tx.conn(),
+        sqlx::query(&sql)
+            .bind(&obj.id)
+            .bind(&obj.org_id)
+            .bind(&obj.kind)
+            .bind(&obj.bag)
+            .bind(&obj.name)
+            .bind(&obj.body)
+            .bind(obj.created_at)
+            .bind(obj.updated_at)
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Applies the steps in order, all or nothing.
+    pub async fn write_documents(
+        &self,
+        writes: &[DocWrite],
+        creator: &str,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        for w in writes {
+            match w {
+                DocWrite::Create { obj, acl: Some(c) } => {
+                    insert_object(&mut tx, obj, c, Some(creator)).await?
+                }
+                DocWrite::Create { obj, acl: None } => insert_plain(&mut tx, obj).await?,
+                DocWrite::Update { id, body } => {
+                    let sql = "UPDATE objects SET body = $2, updated_at = $3 WHERE id = $1";
+                    execute!(
+                        tx.conn(),
+                        sqlx::query(sql).bind(id).bind(body).bind(super::now())
+                    )?;
+                }
+                DocWrite::Delete { id } => {
+                    super::acls::forget_entity(&mut tx, id).await?;
+                    execute!(
+                        tx.conn(),
+                        sqlx::query("DELETE FROM objects WHERE id = $1").bind(id)
+                    )?;
+                }
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Documents of one kind with one name, whatever their bag (a policy's assignments
+    /// across groups, say).
+    pub async fn objects_named(
+        &self,
+        org_id: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<ObjectRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 AND name = $3 ORDER BY bag"
+        );
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(kind).bind(name).fetch_all(p).await)
+    }
+
+    /// All documents of one kind in an org, by bag then name.
+    pub async fn objects_of_kind(
+        &self,
+        org_id: &str,
+        kind: &str,
+    ) -> Result<Vec<ObjectRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 ORDER BY bag, name"
+        );
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(kind).fetch_all(p).await)
+    }
+}
