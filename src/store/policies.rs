@@ -78,7 +78,7 @@ impl Store {
     }
 
     /// Documents of one kind with one name, whatever their bag (a policy's assignments
-    /// across groups, say).
+    /// across groups, say), oldest first (ids are time-ordered UUIDv7).
     pub async fn objects_named(
         &self,
         org_id: &str,
@@ -86,7 +86,7 @@ impl Store {
         name: &str,
     ) -> Result<Vec<ObjectRow>, sqlx::Error> {
         let sql = format!(
-            "SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 AND name = $3 ORDER BY bag"
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 AND name = $3 ORDER BY id"
         );
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(kind).bind(name).fetch_all(p).await)
     }
