@@ -50,11 +50,11 @@ async fn target(
             .await?
             .map(|o| o.id),
         "clients" => s.store.client_by_name(org_id, &name).await?.map(|c| c.id),
-        "policies" | "policy_groups" => {
-            let k = if kind == "policies" {
-                "policy"
-            } else {
-                "policy_group"
+        "policies" | "policy_groups" | "cookbook_artifacts" => {
+            let k = match kind {
+                "policies" => "policy",
+                "policy_groups" => "policy_group",
+                _ => "cookbook_artifact",
             };
             s.store.object(org_id, k, "", &name).await?.map(|o| o.id)
         }

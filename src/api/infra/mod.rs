@@ -5,6 +5,7 @@
 mod acl_members;
 mod acls;
 mod clients;
+mod cookbook_artifacts;
 mod data_bags;
 mod documents;
 mod environments;
@@ -186,6 +187,30 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/organizations/{org}/containers/{name}",
             gate(get(groups::show_container).delete(groups::delete_container)),
+        )
+        .route(
+            "/organizations/{org}/cookbook_artifacts",
+            gate(get(cookbook_artifacts::list_artifacts)),
+        )
+        .route(
+            "/organizations/{org}/cookbook_artifacts/{name}",
+            gate(get(cookbook_artifacts::show_artifact)),
+        )
+        .route(
+            "/organizations/{org}/cookbook_artifacts/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/cookbook_artifacts/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/cookbook_artifacts/{name}/{id}",
+            gate(
+                get(cookbook_artifacts::show_version)
+                    .put(cookbook_artifacts::put_version)
+                    .delete(cookbook_artifacts::delete_version),
+            ),
         )
         .route(
             "/organizations/{org}/policies",

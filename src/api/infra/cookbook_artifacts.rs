@@ -1,0 +1,235 @@
+//! Policyfile cookbook artifacts: `/cookbook_artifacts[/NAME[/IDENTIFIER]]`. An artifact
+//! (`cookbook_artifact`, ACL from the `cookbook_artifacts` container) holds immutable
+//! versions keyed by identifier (`cookbook_artifact_version`, bag = name).
+//!
+//! File content arrives through sandboxes, which are not served yet: a version whose
+//! manifest lists files is refused, because none of its checksums can have been uploaded.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{json, Map, Value};
+
+use super::documents::require_container;
+use super::policies::{body_of, new_doc};
+use super::{created, reply};
+use crate::api::{BaseUrl, JsonObject};
+use crate::auth::extract::Org;
+use crate::auth::{authz, Requestor};
+use crate::error::{Error, Message, Result};
+use crate::model::names::{is_cookbook_name, is_policy_name};
+use crate::state::AppState;
+use crate::store::objects::ObjectRow;
+use crate::store::policies::DocWrite;
+
+const ARTIFACT: &str = "cookbook_artifact";
+const VERSION: &str = "cookbook_artifact_version";
+const SEGMENTS: [&str; 10] = [
+    "all_files",
+    "recipes",
+    "definitions",
+    "libraries",
+    "attributes",
+    "files",
+    "templates",
+    "resources",
+    "providers",
+    "root_files",
+];
+
+fn artifact_url(base: &BaseUrl, org: &Org, name: &str) -> String {
+    base.join(&format!(
+        "/organizations/{}/cookbook_artifacts/{name}",
+        org.0.name
+    ))
+}
+
+fn not_found() -> Error {
+    Error::not_found("not_found")
+}
+
+async fn listing(
+    s: &AppState,
+    org: &Org,
+    base: &BaseUrl,
+    only: Option<&str>,
+) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    for a in s.store.objects(&org.0.id, ARTIFACT, "").await? {
+        if only.is_some_and(|n| n != a.name) {
+            continue;
+        }
+        let url = artifact_url(base, org, &a.name);
+        let versions: Vec<Value> = s
+            .store
+            .objects(&org.0.id, VERSION, &a.name)
+            .await?
+            .into_iter()
+            .map(|v| json!({ "url": format!("{url}/{}", v.name), "identifier": v.name }))
+            .collect();
+        out.insert(a.name.clone(), json!({ "url": url, "versions": versions }));
+    }
+    Ok(out)
+}
+
+pub async fn list_artifacts(
+    State(s): State<AppState>,
+    who: Requestor,
+    org: Org,
+    base: BaseUrl,
+) -> Result<Response> {
+    require_container(&s, &who, &org, "cookbook_artifacts", "read").await?;
+    Ok(reply(
+        StatusCode::OK,
+        Value::Object(listing(&s, &org, &base, None).await?),
+    ))
+}
+
+pub async fn show_artifact(
+    State(s): State<AppState>,
+    who: Requestor,
+    org: Org,
+    base: BaseUrl,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<Response> {
+    require_container(&s, &who, &org, "cookbook_artifacts", "read").await?;
+    let out = listing(&s, &org, &base, Some(&name)).await?;
+    if out.is_empty() {
+        return Err(not_found());
+    }
+    Ok(reply(StatusCode::OK, Value::Object(out)))
+}
+
+/// The artifact and one of its versions, after checking `perm` on the artifact.
+async fn load(
+    s: &AppState,
+    who: &Requestor,
+    org: &Org,
+    name: &str,
+    id: &str,
+    perm: &str,
+) -> Result<(ObjectRow, ObjectRow)> {
+    let a = s
+        .store
+        .object(&org.0.id, ARTIFACT, "", name)
+        .await?
+        .ok_or_else(not_found)?;
+    authz::require(&s.store, who, &a.id, perm).await?;
+    let v = s
+        .store
+        .object(&org.0.id, VERSION, name, id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((a, v))
+}
+
+fn rendered(v: &ObjectRow) -> Value {
+    let mut doc = body_of(v);
+    if let Some(m) = doc.as_object_mut() {
+        m.remove("json_class");
+    }
+    doc
+}
+
+pub async fn show_version(
+    State(s): State<AppState>,
+    who: Requestor,
+    org: Org,
+    Path((_, name, id)): Path<(String, String, String)>,
+) -> Result<Response> {
+    let (_, v) = load(&s, &who, &org, &name, &id, "read").await?;
+    Ok(reply(StatusCode::OK, rendered(&v)))
+}
+
+pub async fn delete_version(
+    State(s): State<AppState>,
+    who: Requestor,
+    org: Org,
+    Path((_, name, id)): Path<(String, String, String)>,
+) -> Result<Response> {
+    let (a, v) = load(&s, &who, &org, &name, &id, "delete").await?;
+    let mut writes = vec![DocWrite::Delete { id: v.id.clone() }];
+    // The last version takes the artifact (and its ACL) with it, as erchef does.
+    if s.store.objects(&org.0.id, VERSION, &name).await?.len() <= 1 {
+        writes.push(DocWrite::Delete { id: a.id });
+    }
+    s.store.write_documents(&writes, &who.id).await?;
+    Ok(reply(StatusCode::OK, rendered(&v)))
+}
+
+fn check_field(
+    body: &Map<String, Value>,
+    field: &str,
+    url: &str,
+    valid: fn(&str) -> bool,
+) -> Result<()> {
+    match body.get(field) {
+        None => Err(Error::bad_request(format!("Field '{field}' missing"))),
+        Some(Value::String(v)) if !valid(v) => {
+            Err(Error::bad_request(format!("Field '{field}' invalid")))
+        }
+        Some(Value::String(v)) if v != url => Err(Error::bad_request(format!(
+            "Field '{field}' invalid : {url} does not match {v}"
+        ))),
+        Some(Value::String(_)) => Ok(()),
+        Some(_) => Err(Error::bad_request(format!("Field '{field}' invalid"))),
+    }
+}
+
+/// Checksums a manifest names in its file segments (v0/v1) or `all_files` (v2).
+fn manifest_checksums(body: &Map<String, Value>) -> Vec<String> {
+    SEGMENTS
+        .iter()
+        .filter_map(|seg| body.get(*seg).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|f| {
+            f.get("checksum")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+pub async fn put_version(
+    State(s): State<AppState>,
+    who: Requestor,
+    org: Org,
+    base: BaseUrl,
+    Path((_, name, id)): Path<(String, String, String)>,
+    JsonObject(body): JsonObject,
+) -> Result<Response> {
+    check_field(&body, "name", &name, is_cookbook_name)?;
+    check_field(&body, "identifier", &id, is_policy_name)?;
+    if let Some(sum) = manifest_checksums(&body).first() {
+        return Err(Error::bad_request(format!(
+            "Manifest has a checksum that hasn't been uploaded: {sum}"
+        )));
+    }
+    let mut writes = Vec::new();
+    match s.store.object(&org.0.id, ARTIFACT, "", &name).await? {
+        Some(a) => authz::require(&s.store, &who, &a.id, "update").await?,
+        None => {
+            require_container(&s, &who, &org, "cookbook_artifacts", "create").await?;
+            let obj = new_doc(&org, ARTIFACT, "", &name, &json!({}));
+            writes.push(DocWrite::Create {
+                obj,
+                acl: Some("cookbook_artifacts"),
+            });
+        }
+    }
+    if s.store
+        .object(&org.0.id, VERSION, &name, &id)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(Message::Bare(
+            "Cookbook artifact already exists".into(),
+        )));
+    }
+    let doc = Value::Object(body);
+    let obj = new_doc(&org, VERSION, &name, &id, &doc);
+    writes.push(DocWrite::Create { obj, acl: None });
+    s.store.write_documents(&writes, &who.id).await?;
+    let url = format!("{}/{id}", artifact_url(&base, &org, &name));
+    Ok(created(&url, doc))
+}
