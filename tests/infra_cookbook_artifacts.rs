@@ -82,6 +82,10 @@ async fn artifact_documents_are_validated() {
         "checksum": "d41d8cd98f00b204e9800998ecf8427e", "specificity": "default"}]);
     let r = s.put(su, url, &with_file).await;
     assert_eq!(r.status, 400, "no checksum can have been uploaded");
+    assert_eq!(
+        r.body,
+        json!({"error": ["Manifest has a checksum that hasn't been uploaded."]})
+    );
     // Validators cannot create artifacts.
     assert_eq!(
         s.put(&validator, url, &artifact("demo", "abc"))

@@ -201,9 +201,10 @@ pub async fn put_version(
     check_field(&body, "name", &name, is_cookbook_name)?;
     check_field(&body, "identifier", &id, is_policy_name)?;
     if let Some(sum) = manifest_checksums(&body).first() {
-        return Err(Error::bad_request(format!(
-            "Manifest has a checksum that hasn't been uploaded: {sum}"
-        )));
+        tracing::debug!(checksum = %sum, "artifact names a checksum never uploaded");
+        return Err(Error::bad_request(
+            "Manifest has a checksum that hasn't been uploaded.",
+        ));
     }
     let mut writes = Vec::new();
     match s.store.object(&org.0.id, ARTIFACT, "", &name).await? {
