@@ -47,12 +47,8 @@ impl Store {
 }
 
 /// Inserts a document whose ACL is its container's plus the creator's full rights.
-pub(crate) async fn insert_object(
-    tx: &mut Tx,
-    obj: &ObjectRow,
-    container: &str,
-    creator: Option<&str>,
-) -> Result<(), sqlx::Error> {
+/// Inserts a document row alone (no ACL: data bag items, policy revisions, …).
+pub(crate) async fn insert_row(tx: &mut Tx, obj: &ObjectRow) -> Result<(), sqlx::Error> {
     let sql =
         format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
     execute!(
@@ -67,6 +63,16 @@ pub(crate) async fn insert_object(
             .bind(obj.created_at)
             .bind(obj.updated_at)
     )?;
+    Ok(())
+}
+
+pub(crate) async fn insert_object(
+    tx: &mut Tx,
+    obj: &ObjectRow,
+    container: &str,
+    creator: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    insert_row(tx, obj).await?;
     let container_id = super::clients::container_id_tx(tx, &obj.org_id, container).await?;
     super::acls::copy_acl(tx, &container_id, &obj.id).await?;
     if let Some(creator) = creator {
@@ -195,21 +201,7 @@ impl Store {
         change: &SearchChange,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
-        let sql = format!(
-            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        );
-        execute!(
-            tx.conn(),
-            sqlx::query(&sql)
-                .bind(&obj.id)
-                .bind(&obj.org_id)
-                .bind(&obj.kind)
-                .bind(&obj.bag)
-                .bind(&obj.name)
-                .bind(&obj.body)
-                .bind(obj.created_at)
-                .bind(obj.updated_at)
-        )?;
+        insert_row(&mut tx, obj).await?;
         record_change(&mut tx, &obj.org_id, change).await?;
         tx.commit().await
     }

@@ -4,8 +4,8 @@
 //! revision for a policy (`policy_group_policy`, bag = group, name = policy, body
 //! `{"revision_id": …}`). Revisions and assignments have no ACL of their own.
 
-use super::objects::{insert_object, ObjectRow, OBJECT_COLUMNS};
-use super::{execute, on_db, Store, Tx};
+use super::objects::{insert_object, insert_row, ObjectRow, OBJECT_COLUMNS};
+use super::{execute, on_db, Store};
 
 pub const POLICY: &str = "policy";
 pub const REVISION: &str = "policy_revision";
@@ -26,24 +26,6 @@ pub enum DocWrite {
     Delete { id: String },
 }
 
-async fn insert_plain(tx: &mut Tx, obj: &ObjectRow) -> Result<(), sqlx::Error> {
-    let sql =
-        format!("INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-    execute!(
-        tx.conn(),
-        sqlx::query(&sql)
-            .bind(&obj.id)
-            .bind(&obj.org_id)
-            .bind(&obj.kind)
-            .bind(&obj.bag)
-            .bind(&obj.name)
-            .bind(&obj.body)
-            .bind(obj.created_at)
-            .bind(obj.updated_at)
-    )?;
-    Ok(())
-}
-
 impl Store {
     /// Applies the steps in order, all or nothing.
     pub async fn write_documents(
@@ -57,7 +39,7 @@ impl Store {
                 DocWrite::Create { obj, acl: Some(c) } => {
                     insert_object(&mut tx, obj, c, Some(creator)).await?
                 }
-                DocWrite::Create { obj, acl: None } => insert_plain(&mut tx, obj).await?,
+                DocWrite::Create { obj, acl: None } => insert_row(&mut tx, obj).await?,
                 DocWrite::Update { id, body } => {
                     let sql = "UPDATE objects SET body = $2, updated_at = $3 WHERE id = $1";
                     execute!(

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::documents::require_container;
-use super::policies::{body_of, new_doc};
+use super::policies::{body_of, new_doc, update_or_create};
 use super::{created, reply};
 use crate::api::{BaseUrl, JsonObject};
 use crate::auth::extract::Org;
@@ -207,17 +207,15 @@ pub async fn put_version(
         ));
     }
     let mut writes = Vec::new();
-    match s.store.object(&org.0.id, ARTIFACT, "", &name).await? {
-        Some(a) => authz::require(&s.store, &who, &a.id, "update").await?,
-        None => {
-            require_container(&s, &who, &org, "cookbook_artifacts", "create").await?;
-            let obj = new_doc(&org, ARTIFACT, "", &name, &json!({}));
-            writes.push(DocWrite::Create {
-                obj,
-                acl: Some("cookbook_artifacts"),
-            });
-        }
-    }
+    update_or_create(
+        &s,
+        &who,
+        &org,
+        (ARTIFACT, &name),
+        "cookbook_artifacts",
+        &mut writes,
+    )
+    .await?;
     if s.store
         .object(&org.0.id, VERSION, &name, &id)
         .await?

@@ -35,6 +35,30 @@ pub(super) fn new_doc(org: &Org, kind: &str, bag: &str, name: &str, body: &Value
     }
 }
 
+/// The ACL-bearing document `kind`/`name` for a write: `update` on it when it exists;
+/// otherwise `create` on `container` and a step creating it with that container's ACL.
+pub(super) async fn update_or_create(
+    s: &AppState,
+    who: &Requestor,
+    org: &Org,
+    (kind, name): (&str, &str),
+    container: &'static str,
+    writes: &mut Vec<DocWrite>,
+) -> Result<()> {
+    match s.store.object(&org.0.id, kind, "", name).await? {
+        Some(existing) => authz::require(&s.store, who, &existing.id, "update").await,
+        None => {
+            require_container(s, who, org, container, "create").await?;
+            let obj = new_doc(org, kind, "", name, &json!({}));
+            writes.push(DocWrite::Create {
+                obj,
+                acl: Some(container),
+            });
+            Ok(())
+        }
+    }
+}
+
 pub(super) fn body_of(row: &ObjectRow) -> Value {
     serde_json::from_str(&row.body).unwrap_or_else(|_| json!({}))
 }
@@ -132,17 +156,7 @@ pub async fn create_revision(
     let revision = policy::validate_revision(&body, &name)?;
     let doc = Value::Object(body);
     let mut writes = Vec::new();
-    match s.store.object(&org.0.id, POLICY, "", &name).await? {
-        Some(p) => authz::require(&s.store, &who, &p.id, "update").await?,
-        None => {
-            require_container(&s, &who, &org, "policies", "create").await?;
-            let obj = new_doc(&org, POLICY, "", &name, &json!({}));
-            writes.push(DocWrite::Create {
-                obj,
-                acl: Some("policies"),
-            });
-        }
-    }
+    update_or_create(&s, &who, &org, (POLICY, &name), "policies", &mut writes).await?;
     if s.store
         .object(&org.0.id, REVISION, &name, &revision)
         .await?

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::documents::require_container;
-use super::policies::{body_of, new_doc, policy_url};
+use super::policies::{body_of, new_doc, policy_url, update_or_create};
 use super::{created, reply};
 use crate::api::{BaseUrl, JsonObject};
 use crate::auth::extract::Org;
@@ -191,28 +191,16 @@ pub async fn put_group_policy(
     let revision = policy::validate_revision(&body, &name)?;
     let doc = Value::Object(body);
     let mut writes = Vec::new();
-    match s.store.object(&org.0.id, GROUP, "", &group).await? {
-        Some(g) => authz::require(&s.store, &who, &g.id, "update").await?,
-        None => {
-            require_container(&s, &who, &org, "policy_groups", "create").await?;
-            let obj = new_doc(&org, GROUP, "", &group, &json!({}));
-            writes.push(DocWrite::Create {
-                obj,
-                acl: Some("policy_groups"),
-            });
-        }
-    }
-    match s.store.object(&org.0.id, POLICY, "", &name).await? {
-        Some(p) => authz::require(&s.store, &who, &p.id, "update").await?,
-        None => {
-            require_container(&s, &who, &org, "policies", "create").await?;
-            let obj = new_doc(&org, POLICY, "", &name, &json!({}));
-            writes.push(DocWrite::Create {
-                obj,
-                acl: Some("policies"),
-            });
-        }
-    }
+    update_or_create(
+        &s,
+        &who,
+        &org,
+        (GROUP, &group),
+        "policy_groups",
+        &mut writes,
+    )
+    .await?;
+    update_or_create(&s, &who, &org, (POLICY, &name), "policies", &mut writes).await?;
     match s
         .store
         .object(&org.0.id, REVISION, &name, &revision)
