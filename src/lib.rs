@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
@@ -55,6 +56,7 @@ pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
     store.ensure_global_groups().await?;
     bootstrap::ensure_superuser(&store, &config).await?;
     auth::keygen::warm_up();
+    blobs::FsBlobStore::new(config.data_dir.join("blobs")).create_dirs()?;
     Ok(AppState::new(config, store))
 }
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use rsa::RsaPublicKey;
 
+use crate::blobs::{Blobs, FsBlobStore};
 use crate::config::Config;
 use crate::store::Store;
 
@@ -13,14 +14,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub keys: Arc<KeyCache>,
+    pub blobs: Blobs,
+    /// The key that signs file URLs, shared through the database by every process.
+    pub file_url_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> Self {
+        let blobs = Arc::new(FsBlobStore::new(config.data_dir.join("blobs")));
         AppState {
             config: Arc::new(config),
             store,
             keys: Arc::new(KeyCache::default()),
+            blobs,
+            file_url_key: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 }

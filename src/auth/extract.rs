@@ -49,6 +49,10 @@ pub struct Org(pub Arc<OrgRow>);
 #[derive(Debug, Clone)]
 pub struct SignedPath(pub String);
 
+/// A body limit above the JSON one, set by routes that take files (the file store).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
 impl<S: Send + Sync> FromRequestParts<S> for Requestor {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
@@ -119,7 +123,10 @@ pub async fn signed_request(
         signed_header::parse_auth_headers(&parts.headers, now, state.config.auth.clock_skew_secs)
             .map_err(|e| auth_error(e, &user))?;
 
-    let limit = state.config.limits.max_json_bytes;
+    let limit = match parts.extensions.get::<BodyLimit>() {
+        Some(l) => l.0,
+        None => state.config.limits.max_json_bytes,
+    };
     let bytes = read_body(body, limit).await?;
 
     let org = match org_in_path(parts.uri.path()) {

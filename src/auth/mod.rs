@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod extract;
+pub mod file_url;
 pub mod keygen;
 pub mod password;
 pub mod signed_header;

@@ -2,6 +2,7 @@
 //! object is rendered as. Pure functions; no I/O.
 
 pub mod client;
+pub mod cookbook;
 pub mod data_bag;
 pub mod key;
 pub mod names;

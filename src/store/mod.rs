@@ -13,12 +13,14 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod acls;
 pub mod clients;
+pub mod cookbooks;
 pub mod groups;
 pub mod keys;
 pub mod objects;
 pub mod org_users;
 pub mod orgs;
 pub mod policies;
+pub mod sandboxes;
 pub mod users;
 
 /// Runs `$body` with `$c` bound to the backend's pool or transaction connection.

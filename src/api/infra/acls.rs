@@ -50,10 +50,11 @@ async fn target(
             .await?
             .map(|o| o.id),
         "clients" => s.store.client_by_name(org_id, &name).await?.map(|c| c.id),
-        "policies" | "policy_groups" | "cookbook_artifacts" => {
+        "policies" | "policy_groups" | "cookbook_artifacts" | "cookbooks" => {
             let k = match kind {
                 "policies" => "policy",
                 "policy_groups" => "policy_group",
+                "cookbooks" => "cookbook",
                 _ => "cookbook_artifact",
             };
             s.store.object(org_id, k, "", &name).await?.map(|o| o.id)

@@ -6,9 +6,13 @@ mod acl_members;
 mod acls;
 mod clients;
 mod cookbook_artifacts;
+mod cookbook_versions;
+mod cookbooks;
 mod data_bags;
 mod documents;
+mod env_cookbooks;
 mod environments;
+mod file_store;
 mod groups;
 mod internal;
 mod keys;
@@ -16,6 +20,7 @@ mod org_users;
 mod organizations;
 mod policies;
 mod policy_groups;
+mod sandboxes;
 mod status;
 mod users;
 
@@ -187,6 +192,72 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/organizations/{org}/containers/{name}",
             gate(get(groups::show_container).delete(groups::delete_container)),
+        )
+        .route(
+            "/organizations/{org}/sandboxes",
+            gate(post(sandboxes::create_sandbox)),
+        )
+        .route(
+            "/organizations/{org}/sandboxes/{id}",
+            gate(put(sandboxes::commit_sandbox)),
+        )
+        .route(
+            "/organizations/{org}/file_store/checksums/{checksum}",
+            get(file_store::get_file)
+                .put(file_store::put_file)
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    file_store::file_auth,
+                ))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/organizations/{org}/cookbooks",
+            gate(get(cookbooks::list_cookbooks)),
+        )
+        .route(
+            "/organizations/{org}/cookbooks/_latest",
+            gate(get(cookbooks::latest_cookbooks)),
+        )
+        .route(
+            "/organizations/{org}/cookbooks/_recipes",
+            gate(get(cookbooks::list_recipes)),
+        )
+        .route(
+            "/organizations/{org}/cookbooks/{name}",
+            gate(get(cookbooks::show_cookbook)),
+        )
+        .route(
+            "/organizations/{org}/cookbooks/{name}/_acl",
+            gate(get(acls::show_acl)),
+        )
+        .route(
+            "/organizations/{org}/cookbooks/{name}/_acl/{perm}",
+            gate(put(acls::update_ace)),
+        )
+        .route(
+            "/organizations/{org}/cookbooks/{name}/{version}",
+            gate(
+                get(cookbook_versions::show_version)
+                    .put(cookbook_versions::put_version)
+                    .delete(cookbook_versions::delete_version),
+            ),
+        )
+        .route(
+            "/organizations/{org}/universe",
+            gate(get(cookbooks::universe)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/cookbooks",
+            gate(get(env_cookbooks::list_cookbooks)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/cookbooks/{cookbook}",
+            gate(get(env_cookbooks::show_cookbook)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/recipes",
+            gate(get(env_cookbooks::list_recipes)),
         )
         .route(
             "/organizations/{org}/cookbook_artifacts",

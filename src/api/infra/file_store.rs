@@ -1,0 +1,114 @@
+//! The file store: `GET/PUT /organizations/ORG/file_store/checksums/MD5`, where sandbox
+//! upload URLs and cookbook file URLs point. A request is let in by the URL's own
+//! signature (what chef-client and knife follow) or by a signed header from the org, as
+//! the real server's bookshelf and chef-zero each allow. Uploads are checked against the
+//! checksum (and `Content-MD5`) before they are stored, so a truncated file is refused.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use serde_json::json;
+
+use super::reply;
+use super::sandboxes::is_checksum;
+use crate::auth::extract::{signed_request, BodyLimit};
+use crate::auth::file_url;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::orgs::OrgRow;
+
+/// Lets a request through on its URL signature, else on a signed header.
+pub async fn file_auth(
+    State(s): State<AppState>,
+    Path((org, sum)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response> {
+    if let (Some(expires), Some(sig)) = (q.get("expires"), q.get("signature")) {
+        let method = req.method().as_str().to_string();
+        if file_url::verify(&s, &method, &org, &sum, expires, sig).await? {
+            return Ok(next.run(req).await);
+        }
+    }
+    if req.headers().contains_key("x-ops-userid") {
+        req.extensions_mut()
+            .insert(BodyLimit(s.config.limits.max_file_bytes));
+        return signed_request(State(s), req, next).await;
+    }
+    Err(Error::forbidden(
+        "The file URL is invalid or has expired; ask for the cookbook again",
+    ))
+}
+
+async fn org_named(s: &AppState, name: &str) -> Result<OrgRow> {
+    s.store
+        .org_by_name(name)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("organization '{name}' does not exist.")))
+}
+
+fn no_file(sum: &str) -> Error {
+    Error::not_found(format!("No file with checksum {sum}"))
+}
+
+pub async fn get_file(
+    State(s): State<AppState>,
+    Path((org, sum)): Path<(String, String)>,
+) -> Result<Response> {
+    let org = org_named(&s, &org).await?;
+    if !is_checksum(&sum)
+        || s.store
+            .known_checksums(&org.id, std::slice::from_ref(&sum))
+            .await?
+            .is_empty()
+    {
+        return Err(no_file(&sum));
+    }
+    let data = s.blobs.get(&sum).await?.ok_or_else(|| no_file(&sum))?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/x-binary")],
+        data,
+    )
+        .into_response())
+}
+
+pub async fn put_file(
+    State(s): State<AppState>,
+    Path((org, sum)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let org = org_named(&s, &org).await?;
+    if !is_checksum(&sum) {
+        return Err(Error::bad_request(format!("Invalid checksum '{sum}'")));
+    }
+    let digest = Md5::digest(&body);
+    if !hex::encode(digest).eq_ignore_ascii_case(&sum) {
+        return Err(Error::bad_request(format!(
+            "The uploaded content does not match checksum {sum}"
+        )));
+    }
+    if let Some(sent) = headers.get("content-md5") {
+        let decoded = sent.to_str().ok().and_then(|v| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
+        });
+        if decoded.as_deref() != Some(&digest[..]) {
+            return Err(Error::bad_request(
+                "Content-MD5 does not match the uploaded content",
+            ));
+        }
+    }
+    s.blobs.put(&sum, body).await?;
+    s.store.add_checksum(&org.id, &sum).await?;
+    Ok(reply(StatusCode::OK, json!({})))
+}
