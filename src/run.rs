@@ -22,6 +22,12 @@ pub async fn serve(config: Config, bootstrap_org: Option<String>) -> anyhow::Res
         };
         crate::bootstrap::bootstrap_org(&state.store, &state.config, &org, &base).await?;
     }
+    crate::blobs::sweep::spawn(
+        state.store.clone(),
+        state.blobs.clone(),
+        std::time::Duration::from_secs(600),
+        std::time::Duration::from_secs(3600),
+    );
     crate::serve(listener, state, shutdown_signal()).await
 }
 

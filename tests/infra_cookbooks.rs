@@ -448,3 +448,39 @@ async fn environment_constraints_filter_cookbooks() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body, json!([]));
 }
+
+#[tokio::test]
+async fn sweep_removes_only_unreferenced_files() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let su = &s.superuser;
+    let sums = upload(&s, su, &[b"kept".as_slice(), b"abandoned".as_slice()]).await;
+    let doc = version_doc("web", "1.0.0", Some(&sums[0]), json!({}));
+    let url = "/organizations/acme/cookbooks/web/1.0.0";
+    assert_eq!(s.put(su, url, &doc).await.status, 201);
+
+    let blobs = s.state.blobs.clone();
+    let grace = std::time::Duration::from_secs(3600);
+    let r = brigade::blobs::sweep::sweep_once(&s.state.store, &blobs, grace)
+        .await
+        .unwrap();
+    assert_eq!(r.blobs_deleted, 0, "files inside the grace period stay");
+    let r = brigade::blobs::sweep::sweep_once(&s.state.store, &blobs, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(r.blobs_deleted, 1);
+    assert!(blobs.get(&sums[0]).await.unwrap().is_some());
+    assert!(blobs.get(&sums[1]).await.unwrap().is_none());
+    let again = s
+        .post(
+            su,
+            "/organizations/acme/sandboxes",
+            &json!({"checksums": {sums[1].clone(): null, sums[0].clone(): null}}),
+        )
+        .await;
+    assert_eq!(again.body["checksums"][&sums[1]]["needs_upload"], true);
+    assert_eq!(again.body["checksums"][&sums[0]]["needs_upload"], false);
+    let r = s.get(su, url).await;
+    let file = r.body["recipes"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(s.client().get(&file).send().await.unwrap().status(), 200);
+}

@@ -3,6 +3,8 @@
 //! The default backend keeps files under `<data_dir>/blobs/ab/cd/<hash>`, written to a
 //! temporary file, fsynced and renamed, so a crash never leaves a partial blob in place.
 
+pub mod sweep;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
