@@ -94,3 +94,39 @@ async fn artifact_documents_are_validated() {
         403
     );
 }
+
+#[tokio::test]
+async fn artifact_files_must_be_uploaded_and_get_urls() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let su = &s.superuser;
+    let id = "2".repeat(40);
+    let url = format!("/organizations/acme/cookbook_artifacts/demo/{id}");
+    let content = b"log 'hi'".as_slice();
+    let mut doc = artifact("demo", &id);
+    doc["recipes"] = json!([{"name": "default.rb", "path": "recipes/default.rb",
+        "checksum": common::md5_hex(content), "specificity": "default"}]);
+    let r = s.put(su, &url, &doc).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"error": ["Manifest has a checksum that hasn't been uploaded."]})
+    );
+    s.upload_files(su, "acme", &[content]).await;
+    assert_eq!(s.put(su, &url, &doc).await.status, 201);
+
+    let r = s.get_v(su, &url, "2").await;
+    let file = &r.body["all_files"][0];
+    assert_eq!(file["name"], "recipes/default.rb");
+    let file_url = file["url"].as_str().unwrap().to_string();
+    let got = s.client().get(&file_url).send().await.unwrap();
+    assert_eq!(got.bytes().await.unwrap().as_ref(), content);
+    let r = s.get_v(su, &url, "0").await;
+    assert_eq!(r.body["recipes"][0]["name"], "default.rb");
+
+    assert_eq!(s.delete(su, &url).await.status, 200);
+    assert_eq!(
+        s.client().get(&file_url).send().await.unwrap().status(),
+        404
+    );
+}

@@ -3,46 +3,11 @@
 
 mod common;
 
-use common::{Actor, TestServer};
-use md5::{Digest, Md5};
+use common::{md5_hex, Actor, TestServer};
 use serde_json::{json, Value};
 
-fn md5_hex(data: &[u8]) -> String {
-    hex::encode(Md5::digest(data))
-}
-
-/// Uploads `files` through a sandbox as knife does; returns their checksums.
 async fn upload(s: &TestServer, who: &Actor, files: &[&[u8]]) -> Vec<String> {
-    let sums: Vec<String> = files.iter().map(|f| md5_hex(f)).collect();
-    let announce: serde_json::Map<String, Value> =
-        sums.iter().map(|s| (s.clone(), Value::Null)).collect();
-    let r = s
-        .post(
-            who,
-            "/organizations/acme/sandboxes",
-            &json!({ "checksums": announce }),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    for (sum, data) in sums.iter().zip(files) {
-        let entry = &r.body["checksums"][sum];
-        if entry["needs_upload"] == true {
-            let put = s
-                .client()
-                .put(entry["url"].as_str().unwrap())
-                .header("content-type", "application/x-binary")
-                .body(data.to_vec())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(put.status(), 200);
-        }
-    }
-    let uri = r.body["uri"].as_str().unwrap().to_string();
-    let path = uri.strip_prefix(&s.base).unwrap().to_string();
-    let c = s.put(who, &path, &json!({"is_completed": true})).await;
-    assert_eq!(c.status, 200, "{}", c.text);
-    sums
+    s.upload_files(who, "acme", files).await
 }
 
 fn version_doc(name: &str, version: &str, recipe_sum: Option<&str>, deps: Value) -> Value {

@@ -22,8 +22,14 @@ pub enum DocWrite {
     },
     /// A new body for an existing document.
     Update { id: String, body: String },
-    /// Removes a document and any ACL entries about it.
+    /// Removes a document, any ACL entries about it and the files it references.
     Delete { id: String },
+    /// Sets the cookbook files a document (an artifact version) references.
+    FileRefs {
+        org_id: String,
+        owner: String,
+        checksums: Vec<String>,
+    },
 }
 
 impl Store {
@@ -47,7 +53,13 @@ impl Store {
                         sqlx::query(sql).bind(id).bind(body).bind(super::now())
                     )?;
                 }
+                DocWrite::FileRefs {
+                    org_id,
+                    owner,
+                    checksums,
+                } => super::sandboxes::set_file_refs(&mut tx, org_id, owner, checksums).await?,
                 DocWrite::Delete { id } => {
+                    super::sandboxes::clear_file_refs(&mut tx, id).await?;
                     super::acls::forget_entity(&mut tx, id).await?;
                     execute!(
                         tx.conn(),

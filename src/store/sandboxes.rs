@@ -114,6 +114,16 @@ impl Store {
     }
 }
 
+/// Forgets every file `owner` references (it is being deleted), as `set_file_refs`
+/// with none.
+pub(crate) async fn clear_file_refs(tx: &mut Tx, owner: &str) -> Result<(), sqlx::Error> {
+    let org: Option<String> = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT org_id FROM file_refs WHERE owner_id = $1 LIMIT 1").bind(owner).fetch_optional(c).await)?;
+    match org {
+        Some(org) => set_file_refs(tx, &org, owner, &[]).await,
+        None => Ok(()),
+    }
+}
+
 /// Replaces the files `owner` references; checksums it no longer references and nothing
 /// else in the org does are forgotten (their URLs answer 404 from then on).
 pub(crate) async fn set_file_refs(

@@ -12,6 +12,12 @@ use rsa::RsaPrivateKey;
 use serde_json::Value;
 use sqlx::Connection;
 
+/// The MD5 hex of a file, as cookbook manifests name it.
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(data))
+}
+
 /// An actor that can sign requests.
 #[derive(Clone)]
 pub struct Actor {
@@ -234,6 +240,40 @@ impl TestServer {
     pub async fn delete(&self, actor: &Actor, path: &str) -> Response {
         self.signed(actor, "DELETE", path, None, SignVersion::V1_1, "1")
             .await
+    }
+
+    /// Uploads `files` to the org through a sandbox, as knife does (announce, PUT each
+    /// needed file to its URL, commit); returns their checksums.
+    pub async fn upload_files(&self, who: &Actor, org: &str, files: &[&[u8]]) -> Vec<String> {
+        let sums: Vec<String> = files.iter().map(|f| md5_hex(f)).collect();
+        let announce: serde_json::Map<String, Value> =
+            sums.iter().map(|s| (s.clone(), Value::Null)).collect();
+        let path = format!("/organizations/{org}/sandboxes");
+        let r = self
+            .post(who, &path, &serde_json::json!({ "checksums": announce }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        for (sum, data) in sums.iter().zip(files) {
+            let entry = &r.body["checksums"][sum];
+            if entry["needs_upload"] == true {
+                let put = self
+                    .http
+                    .put(entry["url"].as_str().unwrap())
+                    .header("content-type", "application/x-binary")
+                    .body(data.to_vec())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(put.status(), 200);
+            }
+        }
+        let uri = r.body["uri"].as_str().unwrap().to_string();
+        let path = uri.strip_prefix(&self.base).unwrap().to_string();
+        let c = self
+            .put(who, &path, &serde_json::json!({"is_completed": true}))
+            .await;
+        assert_eq!(c.status, 200, "{}", c.text);
+        sums
     }
 
     /// Creates an org as the superuser; returns its validator.

@@ -2,21 +2,23 @@
 //! (`cookbook_artifact`, ACL from the `cookbook_artifacts` container) holds immutable
 //! versions keyed by identifier (`cookbook_artifact_version`, bag = name).
 //!
-//! File content arrives through sandboxes, which are not served yet: a version whose
-//! manifest lists files is refused, because none of its checksums can have been uploaded.
+//! File content arrives through sandboxes; a version may only name checksums the org has
+//! uploaded, and is answered in the request's API shape with a download URL per file.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::cookbook_versions::annotate_files;
 use super::documents::require_container;
 use super::policies::{body_of, new_doc, update_or_create};
 use super::{created, reply};
-use crate::api::{BaseUrl, JsonObject};
+use crate::api::{ApiVersion, BaseUrl, JsonObject};
 use crate::auth::extract::Org;
 use crate::auth::{authz, Requestor};
 use crate::error::{Error, Message, Result};
+use crate::model::cookbook;
 use crate::model::names::{is_cookbook_name, is_policy_name};
 use crate::state::AppState;
 use crate::store::objects::ObjectRow;
@@ -24,18 +26,6 @@ use crate::store::policies::DocWrite;
 
 const ARTIFACT: &str = "cookbook_artifact";
 const VERSION: &str = "cookbook_artifact_version";
-const SEGMENTS: [&str; 10] = [
-    "all_files",
-    "recipes",
-    "definitions",
-    "libraries",
-    "attributes",
-    "files",
-    "templates",
-    "resources",
-    "providers",
-    "root_files",
-];
 
 fn artifact_url(base: &BaseUrl, org: &Org, name: &str) -> String {
     base.join(&format!(
@@ -123,38 +113,55 @@ async fn load(
     Ok((a, v))
 }
 
-fn rendered(v: &ObjectRow) -> Value {
-    let mut doc = body_of(v);
-    if let Some(m) = doc.as_object_mut() {
-        m.remove("json_class");
-    }
-    doc
+/// The stored artifact in the request's API shape, without `json_class`, with file URLs.
+async fn rendered(
+    s: &AppState,
+    base: &BaseUrl,
+    org: &Org,
+    v: &ObjectRow,
+    api: u8,
+) -> Result<Value> {
+    let mut doc = match body_of(v) {
+        Value::Object(m) => cookbook::for_api(m, api),
+        _ => Map::new(),
+    };
+    doc.remove("json_class");
+    annotate_files(s, base, org, &mut doc).await?;
+    Ok(Value::Object(doc))
 }
 
 pub async fn show_version(
     State(s): State<AppState>,
     who: Requestor,
     org: Org,
+    base: BaseUrl,
+    ApiVersion(api): ApiVersion,
     Path((_, name, id)): Path<(String, String, String)>,
 ) -> Result<Response> {
     let (_, v) = load(&s, &who, &org, &name, &id, "read").await?;
-    Ok(reply(StatusCode::OK, rendered(&v)))
+    Ok(reply(
+        StatusCode::OK,
+        rendered(&s, &base, &org, &v, api).await?,
+    ))
 }
 
 pub async fn delete_version(
     State(s): State<AppState>,
     who: Requestor,
     org: Org,
+    base: BaseUrl,
+    ApiVersion(api): ApiVersion,
     Path((_, name, id)): Path<(String, String, String)>,
 ) -> Result<Response> {
     let (a, v) = load(&s, &who, &org, &name, &id, "delete").await?;
+    let body = rendered(&s, &base, &org, &v, api).await?;
     let mut writes = vec![DocWrite::Delete { id: v.id.clone() }];
     // The last version takes the artifact (and its ACL) with it, as erchef does.
     if s.store.objects(&org.0.id, VERSION, &name).await?.len() <= 1 {
         writes.push(DocWrite::Delete { id: a.id });
     }
     s.store.write_documents(&writes, &who.id).await?;
-    Ok(reply(StatusCode::OK, rendered(&v)))
+    Ok(reply(StatusCode::OK, body))
 }
 
 fn check_field(
@@ -176,20 +183,6 @@ fn check_field(
     }
 }
 
-/// Checksums a manifest names in its file segments (v0/v1) or `all_files` (v2).
-fn manifest_checksums(body: &Map<String, Value>) -> Vec<String> {
-    SEGMENTS
-        .iter()
-        .filter_map(|seg| body.get(*seg).and_then(Value::as_array))
-        .flatten()
-        .filter_map(|f| {
-            f.get("checksum")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .collect()
-}
-
 pub async fn put_version(
     State(s): State<AppState>,
     who: Requestor,
@@ -200,8 +193,13 @@ pub async fn put_version(
 ) -> Result<Response> {
     check_field(&body, "name", &name, is_cookbook_name)?;
     check_field(&body, "identifier", &id, is_policy_name)?;
-    if let Some(sum) = manifest_checksums(&body).first() {
-        tracing::debug!(checksum = %sum, "artifact names a checksum never uploaded");
+    let sums = cookbook::checksums(&body);
+    if !s
+        .store
+        .missing_checksums(&org.0.id, &sums)
+        .await?
+        .is_empty()
+    {
         return Err(Error::bad_request(
             "Manifest has a checksum that hasn't been uploaded.",
         ));
@@ -227,6 +225,11 @@ pub async fn put_version(
     }
     let doc = Value::Object(body);
     let obj = new_doc(&org, VERSION, &name, &id, &doc);
+    writes.push(DocWrite::FileRefs {
+        org_id: org.0.id.clone(),
+        owner: obj.id.clone(),
+        checksums: sums,
+    });
     writes.push(DocWrite::Create { obj, acl: None });
     s.store.write_documents(&writes, &who.id).await?;
     let url = format!("{}/{id}", artifact_url(&base, &org, &name));

@@ -51,19 +51,39 @@ pub async fn render(
         .map_err(|e| Error::Internal(anyhow::anyhow!("stored cookbook {}: {e}", row.name)))?;
     let mut doc = cookbook::for_api(stored, api);
     doc.insert("frozen?".into(), Value::Bool(row.frozen));
-    if minimal {
-        if let Some(Value::Object(meta)) = doc.get_mut("metadata") {
+    // erchef keeps these metadata parts in columns of their own and always puts them
+    // back (the solver's "minimal" form leaves out the two bulky ones).
+    if let Some(Value::Object(meta)) = doc.get_mut("metadata") {
+        meta.entry("dependencies")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if minimal {
             meta.remove("attributes");
             meta.remove("long_description");
+        } else {
+            meta.entry("attributes")
+                .or_insert_with(|| Value::Object(Map::new()));
+            meta.entry("long_description")
+                .or_insert_with(|| Value::from(""));
         }
     }
+    annotate_files(s, base, org, &mut doc).await?;
+    Ok(Value::Object(doc))
+}
+
+/// Puts a pre-signed download URL on every file of a cookbook document.
+pub async fn annotate_files(
+    s: &AppState,
+    base: &BaseUrl,
+    org: &Org,
+    doc: &mut Map<String, Value>,
+) -> Result<()> {
     let mut urls = HashMap::new();
-    for sum in cookbook::checksums(&doc) {
+    for sum in cookbook::checksums(doc) {
         let url = file_url::signed_url(s, &base.0, "GET", &org.0.name, &sum).await?;
         urls.insert(sum, url);
     }
-    cookbook::annotate_urls(&mut doc, |sum| urls.get(sum).cloned().unwrap_or_default());
-    Ok(Value::Object(doc))
+    cookbook::annotate_urls(doc, |sum| urls.get(sum).cloned().unwrap_or_default());
+    Ok(())
 }
 
 pub async fn show_version(
