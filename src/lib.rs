@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod depsolver;
 pub mod error;
 pub mod model;
 pub mod ops;
