@@ -178,7 +178,9 @@ impl Walk<'_> {
     /// constraint on the target; cycles are cut where a cookbook repeats on the path.
     fn visit(&mut self, pkg: usize, c: Constraint, (lo, hi): (u32, u32)) {
         self.steps += 1;
-        if self.steps > PATH_BUDGET || (self.steps % 1024 == 0 && Instant::now() >= self.deadline) {
+        if self.steps > PATH_BUDGET
+            || (self.steps.is_multiple_of(1024) && Instant::now() >= self.deadline)
+        {
             self.steps = PATH_BUDGET + 1;
             return;
         }

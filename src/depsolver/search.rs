@@ -71,6 +71,25 @@ struct Engine<'p> {
     best: Option<(Score, Vec<Slot>)>,
     ticks: u32,
     timed_out: bool,
+    /// Who has a version depending on each cookbook: revisited when its domain shrinks.
+    rdeps: Vec<Vec<usize>>,
+    /// Cookbooks whose domain changed since the last propagation (never trailed).
+    queue: Vec<usize>,
+    queued: Vec<bool>,
+}
+
+fn reverse_deps(p: &Problem) -> Vec<Vec<usize>> {
+    let mut r: Vec<Vec<usize>> = vec![Vec::new(); p.pkgs.len()];
+    for (i, k) in p.pkgs.iter().enumerate() {
+        for v in &k.versions {
+            for d in &v.deps {
+                if r[d.pkg].last() != Some(&i) {
+                    r[d.pkg].push(i);
+                }
+            }
+        }
+    }
+    r
 }
 
 pub fn run(p: &Problem, s: Settings) -> Outcome {
@@ -93,6 +112,9 @@ pub fn run(p: &Problem, s: Settings) -> Outcome {
         best: None,
         ticks: 0,
         timed_out: false,
+        rdeps: reverse_deps(p),
+        queue: Vec::new(),
+        queued: vec![false; n],
         s,
     };
     if !e.init() {
@@ -155,8 +177,17 @@ impl Engine<'_> {
                 return false;
             }
         }
+        if !self.s.allow_disable {
+            for i in 0..self.slot.len() {
+                if !self.revise(i) {
+                    return false;
+                }
+                self.enqueue(i);
+            }
+        }
+        let ok = self.propagate();
         self.trail.clear();
-        true
+        ok
     }
 
     fn clear_may(&mut self, q: usize) {
@@ -177,11 +208,13 @@ impl Engine<'_> {
         if r.lo > self.lo[q] {
             self.trail.push(Undo::Lo(q, self.lo[q]));
             self.lo[q] = r.lo;
+            self.enqueue(q);
         }
         if r.hi < self.hi[q] {
             self.trail.push(Undo::Hi(q, self.hi[q]));
             self.hi[q] = r.hi;
             self.clear_may(q);
+            self.enqueue(q);
         }
         if self.lo[q] > self.hi[q] {
             self.clear_may(q);
@@ -200,6 +233,7 @@ impl Engine<'_> {
     fn assign(&mut self, q: usize, v: u32) -> bool {
         self.trail.push(Undo::Slot(q, self.slot[q]));
         self.slot[q] = Slot::At(v);
+        self.enqueue(q);
         if Some(v) != self.p.pkgs[q].top() {
             self.clear_may(q);
         }
@@ -225,7 +259,80 @@ impl Engine<'_> {
         }
     }
 
+    fn enqueue(&mut self, q: usize) {
+        if !self.s.allow_disable && !self.queued[q] {
+            self.queued[q] = true;
+            self.queue.push(q);
+        }
+    }
+
+    /// Version `v` of `p` can still be chosen: each dependency still has a candidate.
+    fn supported(&self, p: usize, v: u32) -> bool {
+        self.p.pkgs[p].versions[v as usize]
+            .deps
+            .iter()
+            .all(|d| match self.slot[d.pkg] {
+                Slot::Disabled => true,
+                Slot::At(w) => d.range.lo <= w && w <= d.range.hi,
+                Slot::Free => d.range.lo.max(self.lo[d.pkg]) <= d.range.hi.min(self.hi[d.pkg]),
+            })
+    }
+
+    /// Drops unsupported versions from both ends of a free cookbook's domain. False
+    /// when a needed cookbook is left with none.
+    fn revise(&mut self, p: usize) -> bool {
+        if self.slot[p] != Slot::Free {
+            return true;
+        }
+        let (lo0, hi0) = (self.lo[p], self.hi[p]);
+        let (mut lo, mut hi) = (lo0, hi0);
+        while lo <= hi && !self.supported(p, hi) {
+            if hi == 0 {
+                lo = 1;
+                break;
+            }
+            hi -= 1;
+        }
+        while lo <= hi && !self.supported(p, lo) {
+            lo += 1;
+        }
+        if (lo, hi) == (lo0, hi0) {
+            return true;
+        }
+        self.trail.push(Undo::Lo(p, lo0));
+        self.trail.push(Undo::Hi(p, hi0));
+        self.lo[p] = lo;
+        self.hi[p] = hi;
+        if hi < hi0 || lo > hi {
+            self.clear_may(p);
+        }
+        self.enqueue(p);
+        !(lo > hi && self.needed[p])
+    }
+
+    /// Revises everything that depends on a changed cookbook, to a fixpoint.
+    fn propagate(&mut self) -> bool {
+        while let Some(q) = self.queue.pop() {
+            self.queued[q] = false;
+            for i in 0..self.rdeps[q].len() {
+                let p = self.rdeps[q][i];
+                if !self.revise(p) {
+                    self.clear_queue();
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn clear_queue(&mut self) {
+        for q in self.queue.drain(..) {
+            self.queued[q] = false;
+        }
+    }
+
     fn undo(&mut self, mark: usize) {
+        self.clear_queue();
         while self.trail.len() > mark {
             match self.trail.pop().unwrap() {
                 Undo::Slot(q, s) => self.slot[q] = s,
@@ -286,7 +393,7 @@ impl Engine<'_> {
             return true;
         }
         self.ticks += 1;
-        if self.ticks % 512 == 0 && Instant::now() >= self.s.deadline {
+        if self.ticks.is_multiple_of(512) && Instant::now() >= self.s.deadline {
             self.timed_out = true;
         }
         self.timed_out
@@ -301,15 +408,23 @@ impl Engine<'_> {
             c += 1;
         }
         if c < self.needed_list.len() {
-            let q = self.needed_list[c];
+            // Fail first: the needed cookbook with the fewest candidates left.
+            let mut q = self.needed_list[c];
+            for &k in &self.needed_list[c + 1..] {
+                if self.slot[k] == Slot::Free
+                    && self.hi[k].wrapping_sub(self.lo[k]) < self.hi[q].wrapping_sub(self.lo[q])
+                {
+                    q = k;
+                }
+            }
             let mark = self.trail.len();
             if self.lo[q] <= self.hi[q] {
                 for v in (self.lo[q]..=self.hi[q]).rev() {
-                    if !self.s.allow_disable && self.dead(q, v) {
+                    if !self.s.allow_disable && !self.supported(q, v) {
                         continue;
                     }
-                    if self.assign(q, v) {
-                        self.search(c + 1, opt_cursor);
+                    if self.assign(q, v) && self.propagate() {
+                        self.search(c, opt_cursor);
                     }
                     self.undo(mark);
                     if self.stop() {
@@ -319,7 +434,7 @@ impl Engine<'_> {
             }
             if self.s.allow_disable {
                 self.disable(q);
-                self.search(c + 1, opt_cursor);
+                self.search(c, opt_cursor);
                 self.undo(mark);
             }
             return;
@@ -331,7 +446,7 @@ impl Engine<'_> {
         if o < self.slot.len() {
             let top = self.hi[o];
             let mark = self.trail.len();
-            if self.assign(o, top) {
+            if self.assign(o, top) && self.propagate() {
                 self.search(c, o + 1);
             }
             self.undo(mark);
@@ -344,7 +459,10 @@ impl Engine<'_> {
                 self.hi[o] = top - 1;
             }
             self.clear_may(o);
-            self.search(c, o + 1);
+            self.enqueue(o);
+            if self.propagate() {
+                self.search(c, o + 1);
+            }
             self.undo(mark);
             return;
         }
