@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod depsolver;
 pub mod error;
 pub mod model;
 pub mod ops;
