@@ -55,6 +55,8 @@ pub struct Limits {
     pub max_json_bytes: usize,
     /// Largest file upload (cookbook files, profiles).
     pub max_file_bytes: usize,
+    /// How long the cookbook dependency solver may search before answering 412.
+    pub depsolver_timeout_ms: u64,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -97,6 +99,7 @@ impl Default for Limits {
         Limits {
             max_json_bytes: 2_000_000,
             max_file_bytes: 100 * 1024 * 1024,
+            depsolver_timeout_ms: 5_000,
         }
     }
 }

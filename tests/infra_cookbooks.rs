@@ -449,3 +449,67 @@ async fn sweep_removes_only_unreferenced_files() {
     let file = r.body["recipes"][0]["url"].as_str().unwrap().to_string();
     assert_eq!(s.client().get(&file).send().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn environment_cookbook_versions_are_solved() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let su = &s.superuser;
+    for (name, v, deps) in [
+        ("base", "1.0.0", json!({})),
+        ("base", "2.0.0", json!({})),
+        ("web", "1.0.0", json!({"base": "~> 1.0"})),
+    ] {
+        let url = format!("/organizations/acme/cookbooks/{name}/{v}");
+        assert_eq!(
+            s.put(su, &url, &version_doc(name, v, None, deps))
+                .await
+                .status,
+            201
+        );
+    }
+    let solve = "/organizations/acme/environments/_default/cookbook_versions";
+    let r = s
+        .post(su, solve, &json!({"run_list": ["web::default"]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["web"]["version"], "1.0.0");
+    assert_eq!(r.body["base"]["version"], "1.0.0");
+    assert!(r.body["web"]["metadata"].get("long_description").is_none());
+    let r = s
+        .post(su, solve, &json!({"run_list": ["recipe[base]"]}))
+        .await;
+    assert_eq!(r.body["base"]["version"], "2.0.0");
+    assert!(r.body.get("web").is_none());
+    assert_eq!(
+        s.post(su, solve, &json!({"run_list": []})).await.body,
+        json!({})
+    );
+    let r = s.post(su, solve, &json!({"run_list": "web"})).await;
+    assert_eq!(
+        r.body,
+        json!({"error": ["Field 'run_list' is not a valid run list"]})
+    );
+    let r = s.post(su, solve, &json!({"run_list": ["nope"]})).await;
+    assert_eq!(r.status, 412);
+    assert_eq!(
+        r.body["error"][0]["non_existent_cookbooks"],
+        json!(["nope"])
+    );
+    let r = s
+        .post(su, solve, &json!({"run_list": ["base@3.0.0"]}))
+        .await;
+    assert_eq!(r.status, 412);
+    assert_eq!(
+        r.body["error"][0]["cookbooks_with_no_versions"],
+        json!(["(base = 3.0.0)"])
+    );
+    let r = s
+        .post(
+            su,
+            "/organizations/acme/environments/nope/cookbook_versions",
+            &json!({"run_list": []}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}

@@ -9,6 +9,7 @@ mod cookbook_artifacts;
 mod cookbook_versions;
 mod cookbooks;
 mod data_bags;
+mod depsolver;
 mod documents;
 mod env_cookbooks;
 mod environments;
@@ -258,6 +259,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/organizations/{org}/environments/{name}/recipes",
             gate(get(env_cookbooks::list_recipes)),
+        )
+        .route(
+            "/organizations/{org}/environments/{name}/cookbook_versions",
+            gate(post(depsolver::solve)),
         )
         .route(
             "/organizations/{org}/cookbook_artifacts",
