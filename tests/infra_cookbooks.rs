@@ -512,4 +512,5 @@ async fn environment_cookbook_versions_are_solved() {
         )
         .await;
     assert_eq!(r.status, 404);
+    assert_eq!(r.body, json!({"error": ["environment 'nope' not found"]}));
 }

@@ -81,7 +81,13 @@ pub async fn solve(
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let run_list = run_list_cookbooks(&body)?;
-    let environment = constraints(&s, &who, &org, &env).await?;
+    // erchef's solver resource words a missing environment its own way.
+    let environment = match constraints(&s, &who, &org, &env).await {
+        Err(Error::NotFound(_)) => {
+            return Err(Error::not_found(format!("environment '{env}' not found")))
+        }
+        other => other?,
+    };
     let (universe, ids) = universe(&s, &org).await?;
     let timeout = Duration::from_millis(s.config.limits.depsolver_timeout_ms);
     // The search is CPU-bound; keep it off the request threads.
