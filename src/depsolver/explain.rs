@@ -20,6 +20,8 @@ pub fn explain(p: &Problem, deadline: Instant) -> SolveError {
             roots: idx + 1,
             allow_disable: false,
             first_only: true,
+            roots_only: true,
+            floor: None,
             deadline,
         };
         match search::run(p, strict) {
@@ -31,6 +33,8 @@ pub fn explain(p: &Problem, deadline: Instant) -> SolveError {
             roots: idx + 1,
             allow_disable: true,
             first_only: false,
+            roots_only: false,
+            floor: None,
             deadline,
         };
         return match search::run(p, relaxed) {

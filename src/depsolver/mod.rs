@@ -77,17 +77,38 @@ pub fn solve(req: &Request) -> Result<BTreeMap<String, String>, SolveError> {
     if !unmatched.is_empty() {
         return Err(SolveError::NoVersions(unmatched));
     }
-    let settings = Settings {
+    // The objective is lexicographic, so settle its most significant part first, over
+    // the needed cookbooks only, then optimise the rest without giving any of it back.
+    let mut settings = Settings {
         roots: p.roots.len(),
         allow_disable: false,
         first_only: false,
+        roots_only: true,
+        floor: None,
         deadline,
     };
+    let at_newest = match search::run(&p, settings.clone()) {
+        Outcome::Best(slots) => roots_at_newest(&p, &slots),
+        Outcome::TimedOut => return Err(SolveError::Timeout),
+        Outcome::Infeasible => return Err(explain::explain(&p, Instant::now() + req.timeout)),
+    };
+    settings.roots_only = false;
+    settings.floor = Some([0, 0, 0, at_newest, i64::MIN]);
     match search::run(&p, settings) {
         Outcome::Best(slots) => Ok(closure(&p, &slots)),
-        Outcome::TimedOut => Err(SolveError::Timeout),
-        Outcome::Infeasible => Err(explain::explain(&p, Instant::now() + req.timeout)),
+        // Phase one found a solution scoring `at_newest`, so only the clock stops this.
+        Outcome::TimedOut | Outcome::Infeasible => Err(SolveError::Timeout),
     }
+}
+
+/// Distinct run-list cookbooks at their newest allowed version.
+fn roots_at_newest(p: &Problem, slots: &[Slot]) -> i64 {
+    let mut pkgs: Vec<usize> = p.roots.iter().map(|r| r.pkg).collect();
+    pkgs.sort_unstable();
+    pkgs.dedup();
+    pkgs.iter()
+        .filter(|&&k| matches!((slots[k], p.pkgs[k].top()), (Slot::At(v), Some(t)) if v == t))
+        .count() as i64
 }
 
 fn dedupe(items: &[(String, Option<String>)]) -> Vec<(String, Option<String>)> {

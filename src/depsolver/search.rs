@@ -21,6 +21,7 @@ pub enum Slot {
     Disabled,
 }
 
+#[derive(Clone)]
 pub struct Settings {
     /// How many run-list items (a prefix) are imposed.
     pub roots: usize,
@@ -28,6 +29,11 @@ pub struct Settings {
     pub allow_disable: bool,
     /// Stop at the first solution: a feasibility check.
     pub first_only: bool,
+    /// Score only the run-list cookbooks, and decide only what is needed: the first
+    /// phase of the lexicographic objective.
+    pub roots_only: bool,
+    /// Only solutions scoring above this count (the first phase's result).
+    pub floor: Option<Score>,
     pub deadline: Instant,
 }
 
@@ -37,7 +43,7 @@ pub enum Outcome {
     TimedOut,
 }
 
-type Score = [i64; 5];
+pub type Score = [i64; 5];
 
 enum Undo {
     Slot(usize, Slot),
@@ -120,13 +126,14 @@ pub fn run(p: &Problem, s: Settings) -> Outcome {
     if !e.init() {
         return Outcome::Infeasible;
     }
+    e.best = e.s.floor.map(|f| (f, Vec::new()));
     e.search(0, 0);
     if e.timed_out {
         return Outcome::TimedOut;
     }
     match e.best {
-        Some((_, slots)) => Outcome::Best(slots),
-        None => Outcome::Infeasible,
+        Some((_, slots)) if !slots.is_empty() => Outcome::Best(slots),
+        _ => Outcome::Infeasible,
     }
 }
 
@@ -226,6 +233,35 @@ impl Engine<'_> {
             self.needed[q] = true;
             self.needed_list.push(q);
             self.trail.push(Undo::Needed);
+            self.enqueue(q);
+        }
+        true
+    }
+
+    /// A dependency every remaining version of a needed cookbook has is needed too,
+    /// within the union of their ranges. False on a dead end.
+    fn common_deps(&mut self, p: usize) -> bool {
+        if self.slot[p] != Slot::Free || !self.needed[p] || self.lo[p] > self.hi[p] {
+            return true;
+        }
+        let pk = self.p;
+        let versions = &pk.pkgs[p].versions[self.lo[p] as usize..=self.hi[p] as usize];
+        let (newest, rest) = versions.split_last().unwrap();
+        for d in &newest.deps {
+            let mut hull = d.range;
+            let common = rest
+                .iter()
+                .all(|v| match v.deps.iter().find(|e| e.pkg == d.pkg) {
+                    Some(e) => {
+                        hull.lo = hull.lo.min(e.range.lo);
+                        hull.hi = hull.hi.max(e.range.hi);
+                        true
+                    }
+                    None => false,
+                });
+            if common && !self.require(d.pkg, hull) {
+                return false;
+            }
         }
         true
     }
@@ -314,6 +350,10 @@ impl Engine<'_> {
     fn propagate(&mut self) -> bool {
         while let Some(q) = self.queue.pop() {
             self.queued[q] = false;
+            if !self.common_deps(q) {
+                self.clear_queue();
+                return false;
+            }
             for i in 0..self.rdeps[q].len() {
                 let p = self.rdeps[q][i];
                 if !self.revise(p) {
@@ -353,7 +393,12 @@ impl Engine<'_> {
 
     fn score(&self) -> Score {
         let d = self.disabled;
-        [-d[0], -d[1], -d[2], self.may_count[0], self.may_count[1]]
+        let others = if self.s.roots_only {
+            0
+        } else {
+            self.may_count[1]
+        };
+        [-d[0], -d[1], -d[2], self.may_count[0], others]
     }
 
     /// The score can still beat the best one: clashing pairs that are both still
@@ -370,6 +415,10 @@ impl Engine<'_> {
         self.stamp = self.stamp.wrapping_add(1);
         let g = self.stamp;
         for &(a, b) in &self.clashes {
+            let both_roots = self.is_root[a] && self.is_root[b];
+            if self.s.roots_only && !both_roots {
+                continue;
+            }
             if self.may[a] && self.may[b] && self.used[a] != g && self.used[b] != g {
                 self.used[a] = g;
                 self.used[b] = g;
@@ -399,10 +448,53 @@ impl Engine<'_> {
         self.timed_out
     }
 
+    /// Shaving: a free run-list cookbook whose newest version fails propagation on its
+    /// own loses that version here, which tightens the most significant bound.
+    fn probe_roots(&mut self) -> bool {
+        if self.s.allow_disable {
+            return true;
+        }
+        for ri in 0..self.s.roots {
+            let r = self.p.roots[ri].pkg;
+            if self.slot[r] != Slot::Free || !self.may[r] {
+                continue;
+            }
+            let top = self.hi[r];
+            let mark = self.trail.len();
+            let ok = self.assign(r, top) && self.propagate();
+            self.undo(mark);
+            if !ok {
+                self.trail.push(Undo::Hi(r, top));
+                if top == 0 {
+                    self.trail.push(Undo::Lo(r, self.lo[r]));
+                    self.lo[r] = 1;
+                } else {
+                    self.hi[r] = top - 1;
+                }
+                self.clear_may(r);
+                self.enqueue(r);
+                if !self.propagate() || self.lo[r] > self.hi[r] {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     fn search(&mut self, cursor: usize, opt_cursor: usize) {
         if self.stop() || !self.promising() {
             return;
         }
+        let mark = self.trail.len();
+        if !self.probe_roots() || !self.promising() {
+            self.undo(mark);
+            return;
+        }
+        self.branch(cursor, opt_cursor);
+        self.undo(mark);
+    }
+
+    fn branch(&mut self, cursor: usize, opt_cursor: usize) {
         let mut c = cursor;
         while c < self.needed_list.len() && self.slot[self.needed_list[c]] != Slot::Free {
             c += 1;
@@ -439,7 +531,11 @@ impl Engine<'_> {
             }
             return;
         }
-        let mut o = opt_cursor;
+        let mut o = if self.s.roots_only {
+            self.slot.len()
+        } else {
+            opt_cursor
+        };
         while o < self.slot.len() && !(self.slot[o] == Slot::Free && self.may[o]) {
             o += 1;
         }
