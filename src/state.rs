@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use rsa::RsaPublicKey;
 
 use crate::config::Config;
+use crate::search::Search;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -13,14 +14,26 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub keys: Arc<KeyCache>,
+    pub search: Search,
 }
 
 impl AppState {
+    /// A state with the search index of `config.data_dir` (searches fail, logged, when it
+    /// cannot be opened; `init_state` reports that as an error instead).
     pub fn new(config: Config, store: Store) -> Self {
+        let search = Search::open(&config.index_dir(), store.clone()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "search index unavailable");
+            Search::unavailable()
+        });
+        Self::with_search(config, store, search)
+    }
+
+    pub fn with_search(config: Config, store: Store, search: Search) -> Self {
         AppState {
             config: Arc::new(config),
             store,
             keys: Arc::new(KeyCache::default()),
+            search,
         }
     }
 }

@@ -16,6 +16,7 @@ mod org_users;
 mod organizations;
 mod policies;
 mod policy_groups;
+mod search;
 mod status;
 mod users;
 
@@ -399,6 +400,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             ),
         )
         .route(
+            "/organizations/{org}/search",
+            gate(get(search::list_indexes)),
+        )
+        .route(
+            "/organizations/{org}/search/{index}",
+            gate(get(search::search).post(search::partial_search)),
+        )
+        .route(
             "/organizations/{org}/{*rest}",
             any(unknown_org_route).layer(middleware::from_fn_with_state(
                 state.clone(),
@@ -425,6 +434,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .merge(signed)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            search::read_your_writes,
+        ))
         .layer(middleware::from_fn(api_version))
 }
 
