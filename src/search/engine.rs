@@ -504,4 +504,19 @@ mod tests {
         assert!(find(&ix, "*:*").is_empty());
         assert!(ix.size_on_disk() > 0);
     }
+
+    #[test]
+    fn ranges_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = TantivyIndex::open(dir.path()).unwrap();
+        for (i, (n, m)) in [("a", "2048"), ("b", "4096"), ("c", "8192")]
+            .iter()
+            .enumerate()
+        {
+            ix.apply(vec![doc(n, json!({"memory": {"total": m}}))], i as i64 + 1)
+                .unwrap();
+        }
+        assert_eq!(find(&ix, "memory_total:[3000 TO 9000]"), ["b", "c"]);
+        assert_eq!(find(&ix, "total:[* TO 5000]"), ["a", "b"]);
+    }
 }
