@@ -85,6 +85,7 @@ pub async fn search(
     run(&s, &who, &org, version, &base, &index, p, None).await
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn partial_search(
     State(s): State<AppState>,
     who: Requestor,
