@@ -27,14 +27,18 @@ fn node(i: usize) -> Value {
     );
     attrs.insert(
         "platform".into(),
-        json!(if i % 2 == 0 { "ubuntu" } else { "centos" }),
+        json!(if i.is_multiple_of(2) {
+            "ubuntu"
+        } else {
+            "centos"
+        }),
     );
     attrs.insert(
         "memory".into(),
         json!({"total": format!("{}", 1000 + i % 9000)}),
     );
-    json!({"name": format!("node{i:05}"), "chef_environment": if i % 10 == 0 { "prod" } else { "dev" },
-           "run_list": [if i % 100 == 0 { "role[web]" } else { "role[app]" }], "automatic": attrs})
+    json!({"name": format!("node{i:05}"), "chef_environment": if i.is_multiple_of(10) { "prod" } else { "dev" },
+           "run_list": [if i.is_multiple_of(100) { "role[web]" } else { "role[app]" }], "automatic": attrs})
 }
 
 fn pct(mut v: Vec<f64>, p: f64) -> f64 {
