@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `healthcheck`, `print-config`.
+//! Command line: `serve`, `migrate`, `healthcheck`, `reindex`, `print-config`.
 
 use std::path::PathBuf;
 
@@ -24,6 +24,8 @@ pub enum Command {
     Migrate(CommonArgs),
     /// Check the database and the running server; exit non-zero when unhealthy.
     Healthcheck(CommonArgs),
+    /// Rebuild the search index from the database (stop the server using it first).
+    Reindex(CommonArgs),
     /// Print the commented default configuration.
     PrintConfig,
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod run;
+pub mod search;
 pub mod state;
 pub mod store;
 mod tls;
@@ -58,7 +59,8 @@ pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
     bootstrap::ensure_superuser(&store, &config).await?;
     auth::keygen::warm_up();
     blobs::FsBlobStore::new(config.data_dir.join("blobs")).create_dirs()?;
-    Ok(AppState::new(config, store))
+    let search = search::Search::open(&config.index_dir(), store.clone())?;
+    Ok(AppState::with_search(config, store, search))
 }
 
 /// The whole HTTP application.

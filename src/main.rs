@@ -48,6 +48,11 @@ async fn main() -> ExitCode {
             args.apply(&mut config);
             brigade::run::healthcheck(config).await
         }
+        Command::Reindex(args) => {
+            args.apply(&mut config);
+            init_tracing(&config);
+            brigade::run::reindex(config).await
+        }
         Command::PrintConfig => unreachable!("handled above"),
     };
     match result {

@@ -56,6 +56,16 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Rebuilds the search index of the data directory from the database.
+pub async fn reindex(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = crate::store::Store::connect(&config.effective_database_url()).await?;
+    store.migrate().await?;
+    let n = crate::search::reindex(&config, &store).await?;
+    println!("reindexed {n} objects");
+    Ok(())
+}
+
 /// Database round trip, then the listener's `/_status` (plain HTTP) or a TCP connect (TLS).
 pub async fn healthcheck(config: Config) -> anyhow::Result<()> {
     let store = crate::store::Store::connect(&config.effective_database_url()).await?;

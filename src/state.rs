@@ -7,6 +7,7 @@ use rsa::RsaPublicKey;
 
 use crate::blobs::{Blobs, FsBlobStore};
 use crate::config::Config;
+use crate::search::Search;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -17,17 +18,29 @@ pub struct AppState {
     pub blobs: Blobs,
     /// The key that signs file URLs, shared through the database by every process.
     pub file_url_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    pub search: Search,
 }
 
 impl AppState {
+    /// A state with the search index of `config.data_dir` (searches fail, logged, when it
+    /// cannot be opened; `init_state` reports that as an error instead).
     pub fn new(config: Config, store: Store) -> Self {
-        let blobs = Arc::new(FsBlobStore::new(config.data_dir.join("blobs")));
+        let search = Search::open(&config.index_dir(), store.clone()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "search index unavailable");
+            Search::unavailable()
+        });
+        Self::with_search(config, store, search)
+    }
+
+    pub fn with_search(config: Config, store: Store, search: Search) -> Self {
+        let blobs: Blobs = Arc::new(FsBlobStore::new(config.data_dir.join("blobs")));
         AppState {
             config: Arc::new(config),
             store,
             keys: Arc::new(KeyCache::default()),
             blobs,
             file_url_key: Arc::new(tokio::sync::OnceCell::new()),
+            search,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod org_users;
 pub mod orgs;
 pub mod policies;
 pub mod sandboxes;
+pub mod search;
 pub mod users;
 
 /// Runs `$body` with `$c` bound to the backend's pool or transaction connection.

@@ -113,6 +113,17 @@ impl Store {
             Some(new.creator_id),
         )
         .await?;
+        for (index, item) in [
+            ("client", &new.validator.name),
+            ("environment", &new.default_environment.name),
+        ] {
+            let change = super::objects::SearchChange {
+                index: index.into(),
+                item: item.clone(),
+                deleted: false,
+            };
+            super::objects::record_change(&mut tx, &org.id, &change).await?;
+        }
         tx.commit().await
     }
 
@@ -155,6 +166,7 @@ impl Store {
             tx.conn(),
             sqlx::query("DELETE FROM orgs WHERE id = $1").bind(org_id)
         )?;
+        super::search::record_org_purge(&mut tx, org_id).await?;
         tx.commit().await
     }
 }

@@ -22,6 +22,7 @@ mod organizations;
 mod policies;
 mod policy_groups;
 mod sandboxes;
+mod search;
 mod status;
 mod users;
 
@@ -475,6 +476,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             ),
         )
         .route(
+            "/organizations/{org}/search",
+            gate(get(search::list_indexes)),
+        )
+        .route(
+            "/organizations/{org}/search/{index}",
+            gate(get(search::search).post(search::partial_search)),
+        )
+        .route(
             "/organizations/{org}/{*rest}",
             any(unknown_org_route).layer(middleware::from_fn_with_state(
                 state.clone(),
@@ -501,6 +510,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .merge(signed)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            search::read_your_writes,
+        ))
         .layer(middleware::from_fn(api_version))
 }
 

@@ -1,0 +1,256 @@
+//! Result rows: the objects a search matched, loaded from the database by name in the
+//! engine's order, filtered by the requestor's read permission, and shaped as erchef
+//! answers them (facts §A.8.6), whole or as partial-search extracts.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use super::feed::engine_index;
+use super::flatten;
+use crate::auth::Requestor;
+use crate::model::{client, data_bag};
+use crate::store::Store;
+
+/// Which index a search names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexName {
+    Node,
+    Role,
+    Environment,
+    Client,
+    Bag(String),
+}
+
+impl IndexName {
+    pub fn parse(name: &str) -> IndexName {
+        match name {
+            "node" => IndexName::Node,
+            "role" => IndexName::Role,
+            "environment" => IndexName::Environment,
+            "client" => IndexName::Client,
+            bag => IndexName::Bag(bag.to_string()),
+        }
+    }
+
+    /// The engine's name for this index.
+    pub fn engine(&self) -> String {
+        match self {
+            IndexName::Bag(b) => engine_index(b),
+            other => other.kind().to_string(),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            IndexName::Node => "node",
+            IndexName::Role => "role",
+            IndexName::Environment => "environment",
+            IndexName::Client => "client",
+            IndexName::Bag(_) => "data_bag_item",
+        }
+    }
+
+    fn path(&self, org: &str, name: &str) -> String {
+        match self {
+            IndexName::Bag(b) => format!("/organizations/{org}/data/{b}/{name}"),
+            other => format!("/organizations/{org}/{}s/{name}", other.kind()),
+        }
+    }
+}
+
+/// One matched object: the id its read permission is checked on, its full row, and the
+/// view partial-search paths resolve against.
+pub struct Row {
+    pub name: String,
+    pub acl_id: String,
+    pub full: Value,
+    pub view: Value,
+}
+
+/// Loads the named objects in `names` order (objects deleted since indexing are skipped).
+/// `bag_id` is the data bag's id (items are authorized by their bag).
+pub async fn load(
+    store: &Store,
+    org_id: &str,
+    org_name: &str,
+    index: &IndexName,
+    bag_id: Option<&str>,
+    names: &[String],
+    api_version: u8,
+) -> crate::error::Result<Vec<Row>> {
+    let mut by_name: HashMap<String, Row> = HashMap::with_capacity(names.len());
+    match index {
+        IndexName::Client => {
+            for c in store.clients_named(org_id, names).await? {
+                let pk = if api_version == 0 {
+                    store
+                        .actor_key(&c.id, "default")
+                        .await?
+                        .map(|k| k.public_key)
+                } else {
+                    None
+                };
+                let full = client::render(&c, org_name, pk.as_deref());
+                let row = Row {
+                    name: c.name.clone(),
+                    acl_id: c.id.clone(),
+                    view: full.clone(),
+                    full,
+                };
+                by_name.insert(c.name, row);
+            }
+        }
+        _ => {
+            let bag = match index {
+                IndexName::Bag(b) => b.as_str(),
+                _ => "",
+            };
+            for o in store
+                .search_objects_named(org_id, index.kind(), bag, names)
+                .await?
+            {
+                let Ok(body) = serde_json::from_str::<Value>(&o.body) else {
+                    continue;
+                };
+                let (full, view) = match index {
+                    IndexName::Bag(b) => (data_bag::wrapped_item(&body, b, &o.name), body),
+                    IndexName::Node => (body.clone(), flatten::node_view(&body)),
+                    _ => (body.clone(), body),
+                };
+                let acl_id = bag_id.map_or_else(|| o.id.clone(), str::to_string);
+                by_name.insert(
+                    o.name.clone(),
+                    Row {
+                        name: o.name,
+                        acl_id,
+                        full,
+                        view,
+                    },
+                );
+            }
+        }
+    }
+    Ok(names.iter().filter_map(|n| by_name.remove(n)).collect())
+}
+
+/// Keeps the rows the requestor may read.
+pub async fn readable(
+    store: &Store,
+    who: &Requestor,
+    rows: Vec<Row>,
+) -> crate::error::Result<Vec<Row>> {
+    if who.superuser || rows.is_empty() {
+        return Ok(rows);
+    }
+    let mut ids: Vec<String> = rows.iter().map(|r| r.acl_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let ok = store.permitted_targets(&who.id, &ids, "read").await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| ok.contains(&r.acl_id))
+        .collect())
+}
+
+/// A partial-search body: `{"alias": ["path", "to", "attr"], …}`.
+pub type Paths = Vec<(String, Vec<String>)>;
+
+/// Parses a partial-search body; `None` when it is not an object of string arrays.
+pub fn parse_paths(body: &[u8]) -> Option<Paths> {
+    let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    m.into_iter()
+        .map(|(alias, v)| {
+            let Value::Array(items) = v else { return None };
+            let path = items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<String>>>()?;
+            Some((alias, path))
+        })
+        .collect()
+}
+
+/// The value at `path` in `doc`, as erchef's `extract_path`: `null` when missing or for an
+/// empty path, an error string when the path goes through something that is not an object.
+pub fn extract(doc: &Value, path: &[String]) -> Value {
+    if path.is_empty() {
+        return Value::Null;
+    }
+    let mut cur = doc;
+    for key in path {
+        match cur {
+            Value::Object(m) => match m.get(key) {
+                Some(v) => cur = v,
+                None => return Value::Null,
+            },
+            _ => return Value::String("ERROR - Attribute does not exist".into()),
+        }
+    }
+    cur.clone()
+}
+
+/// Rows as returned: full objects, or `{"url", "data"}` for a partial search.
+pub fn render(
+    rows: Vec<Row>,
+    paths: Option<&Paths>,
+    base: &str,
+    org: &str,
+    index: &IndexName,
+) -> Vec<Value> {
+    rows.into_iter()
+        .map(|r| match paths {
+            None => r.full,
+            Some(paths) => {
+                let data: Map<String, Value> = paths
+                    .iter()
+                    .map(|(alias, path)| (alias.clone(), extract(&r.view, path)))
+                    .collect();
+                json!({ "url": format!("{base}{}", index.path(org, &r.name)), "data": data })
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_paths_and_extraction() {
+        assert!(parse_paths(b"z[$blah").is_none());
+        for bad in [
+            r#"{"a": "blah"}"#,
+            r#"{"a": 1}"#,
+            r#"{"a": true}"#,
+            r#"{"a": {"oop": true}}"#,
+            r#"{"a": [1, 2]}"#,
+            r#"{"a": ["a", 2]}"#,
+            r#"["a"]"#,
+        ] {
+            assert!(parse_paths(bad.as_bytes()).is_none(), "{bad}");
+        }
+        let p = parse_paths(br#"{"x": ["a", "b"], "e": []}"#).unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("x".into(), vec!["a".into(), "b".into()]),
+                ("e".into(), vec![])
+            ]
+        );
+        let doc = json!({"a": {"b": false, "s": "str"}});
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(extract(&doc, &path(&["a", "b"])), json!(false));
+        assert_eq!(extract(&doc, &path(&["a", "zz", "q"])), Value::Null);
+        assert_eq!(extract(&doc, &path(&[])), Value::Null);
+        assert_eq!(
+            extract(&doc, &path(&["a", "s", "q"])),
+            json!("ERROR - Attribute does not exist")
+        );
+    }
+}

@@ -1,0 +1,457 @@
+//! Search over HTTP: the index list, queries on every index, row shapes, paging,
+//! partial search, errors, ACL filtering, deletions, and read-your-writes (no polling:
+//! a write's response means the change is searchable).
+
+mod common;
+
+use common::{Actor, TestServer};
+use serde_json::{json, Value};
+
+/// Percent-encodes a query value (everything but unreserved characters, `*` and `:`).
+fn enc(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn search(s: &TestServer, who: &Actor, index: &str, q: &str) -> common::Response {
+    s.get(
+        who,
+        &format!("/organizations/acme/search/{index}?q={}", enc(q)),
+    )
+    .await
+}
+
+async fn names(s: &TestServer, index: &str, q: &str) -> Vec<String> {
+    let r = search(s, &s.superuser, index, q).await;
+    assert_eq!(r.status, 200, "{q}: {}", r.text);
+    let mut out: Vec<String> = r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            row["raw_data"]["id"]
+                .as_str()
+                .or(row["name"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn node(s: &TestServer, body: Value) {
+    let r = s
+        .post(&s.superuser, "/organizations/acme/nodes", &body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+async fn seed_nodes(s: &TestServer) {
+    node(
+        s,
+        json!({"name": "web1", "chef_environment": "prod", "run_list": ["role[web]", "recipe[nginx::ssl]"],
+               "automatic": {"ipaddress": "10.0.0.1", "platform": "ubuntu", "platform_version": "22.04",
+                             "languages": {"ruby": {"version": "3.1"}}, "memory": {"total": "2048"}},
+               "normal": {"tags": ["frontend"]}}),
+    )
+    .await;
+    node(
+        s,
+        json!({"name": "web2", "chef_environment": "dev", "run_list": ["role[web]"],
+               "automatic": {"ipaddress": "10.0.0.2", "platform": "ubuntu", "memory": {"total": "4096"}}}),
+    )
+    .await;
+    node(
+        s,
+        json!({"name": "db1", "chef_environment": "prod", "run_list": ["role[db]"],
+               "automatic": {"ipaddress": "10.0.0.3", "platform": "centos", "memory": {"total": "8192"}},
+               "default": {"description": "Primary Database Server"}}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn node_queries_follow_erchef_semantics() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    seed_nodes(&s).await;
+    assert_eq!(
+        names(&s, "node", "role:web AND chef_environment:prod").await,
+        ["web1"]
+    );
+    assert_eq!(
+        names(&s, "node", "platform:ubuntu*").await,
+        ["web1", "web2"]
+    );
+    assert_eq!(
+        names(&s, "node", "platform:Ubuntu").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(names(&s, "node", "recipe:nginx\\:\\:ssl").await, ["web1"]);
+    assert_eq!(names(&s, "node", "run_list:role\\[db\\]").await, ["db1"]);
+    assert_eq!(names(&s, "node", "languages:ruby").await, ["web1"]);
+    assert_eq!(names(&s, "node", "languages_ruby:*").await, ["web1"]);
+    assert_eq!(names(&s, "node", "version:3.1").await, ["web1"]);
+    assert_eq!(
+        names(&s, "node", "memory_total:[3000 TO 9000]").await,
+        ["db1", "web2"]
+    );
+    assert_eq!(
+        names(&s, "node", "memory_total:{2048 TO 8192}").await,
+        ["web2"]
+    );
+    assert_eq!(names(&s, "node", "NOT platform:ubuntu").await, ["db1"]);
+    assert_eq!(names(&s, "node", "tags:*front*").await, ["web1"]);
+    assert_eq!(
+        names(&s, "node", "description:\"Primary Database\"").await,
+        ["db1"]
+    );
+    // As in erchef, only the first word of a value carries the key.
+    assert!(names(&s, "node", "description:\"Database Server\"")
+        .await
+        .is_empty());
+    assert_eq!(names(&s, "node", "\"Database Server\"").await, ["db1"]);
+    assert_eq!(
+        names(
+            &s,
+            "node",
+            "(role:db OR role:web) AND -chef_environment:dev"
+        )
+        .await,
+        ["db1", "web1"]
+    );
+    assert_eq!(names(&s, "node", "*:*").await, ["db1", "web1", "web2"]);
+    // knife's fuzzified query for `knife search node web`.
+    assert_eq!(
+        names(&s, "node", "tags:*web* OR roles:*web* OR fqdn:*web* OR addresses:*web* OR policy_name:*web* OR policy_group:*web*").await,
+        Vec::<String>::new()
+    );
+    // A literal `%41` is decoded once more, as erchef does.
+    let r = s
+        .get(
+            &s.superuser,
+            "/organizations/acme/search/node?q=name:%2577eb1",
+        )
+        .await;
+    assert_eq!(r.body["total"], 1, "{}", r.text);
+
+    // Full rows are the stored nodes.
+    let r = search(&s, &s.superuser, "node", "name:web2").await;
+    assert_eq!(r.body["total"], 1);
+    assert_eq!(r.body["start"], 0);
+    let stored = s.get(&s.superuser, "/organizations/acme/nodes/web2").await;
+    assert_eq!(r.body["rows"], json!([stored.body]));
+}
+
+#[tokio::test]
+async fn partial_search_returns_requested_paths() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    seed_nodes(&s).await;
+    // What `knife search node 'role:web AND chef_environment:prod' -a ipaddress` sends.
+    let r = s
+        .post(
+            &s.superuser,
+            &format!(
+                "/organizations/acme/search/node?q={}&sort=X_CHEF_id_CHEF_X%20asc&start=0&rows=1000",
+                enc("role:web AND chef_environment:prod")
+            ),
+            &json!({"ipaddress": ["ipaddress"], "name": ["name"], "total": ["memory", "total"],
+                    "nope": ["no", "such"], "empty": [], "bad": ["ipaddress", "x"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"total": 1, "start": 0, "rows": [{
+            "url": s.url("/organizations/acme/nodes/web1"),
+            "data": {"ipaddress": "10.0.0.1", "name": "web1", "total": "2048", "nope": null,
+                     "empty": null, "bad": "ERROR - Attribute does not exist"}
+        }]})
+    );
+    for bad in [
+        json!({"a": "x"}),
+        json!({"a": [1]}),
+        json!({"a": {"b": 1}}),
+        json!(["a"]),
+    ] {
+        let r = s
+            .post(&s.superuser, "/organizations/acme/search/node?q=*:*", &bad)
+            .await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(
+            r.body,
+            json!({"error": ["invalid partial search request body"]})
+        );
+    }
+}
+
+#[tokio::test]
+async fn data_bag_search_unwraps_items_and_wraps_rows() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let p = &s.superuser;
+    assert_eq!(
+        s.post(p, "/organizations/acme/data", &json!({"name": "x"}))
+            .await
+            .status,
+        201
+    );
+    for item in [
+        json!({"id": "foo", "path": "foo/bar"}),
+        json!({"id": "foo-bar"}),
+        json!({"id": "alice", "ssh": {"public_key": "---RSA Public Key--- Alice"}}),
+        json!({"json_class": "Chef::DataBagItem", "raw_data": {"id": "wrapped", "k": "v"}}),
+    ] {
+        let r = s.post(p, "/organizations/acme/data/x", &item).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = s.get(p, "/organizations/acme/search").await;
+    assert_eq!(
+        r.body,
+        json!({
+            "client": s.url("/organizations/acme/search/client"),
+            "environment": s.url("/organizations/acme/search/environment"),
+            "node": s.url("/organizations/acme/search/node"),
+            "role": s.url("/organizations/acme/search/role"),
+            "x": s.url("/organizations/acme/search/x"),
+        })
+    );
+    assert_eq!(names(&s, "x", "id:foo-bar").await, ["foo-bar"]);
+    assert_eq!(
+        names(&s, "x", "id:foo* AND NOT bar").await,
+        ["foo", "foo-bar"]
+    );
+    assert_eq!(names(&s, "x", "path:foo\\/*").await, ["foo"]);
+    assert_eq!(names(&s, "x", "ssh_public_key:*").await, ["alice"]);
+    assert!(names(&s, "x", "raw_data_ssh_public_key:*").await.is_empty());
+    assert_eq!(
+        names(&s, "x", "k:v AND data_bag:x AND chef_type:data_bag_item").await,
+        ["wrapped"]
+    );
+    let r = search(&s, p, "x", "id:wrapped").await;
+    assert_eq!(
+        r.body["rows"],
+        json!([{"name": "data_bag_item_x_wrapped", "json_class": "Chef::DataBagItem",
+                "chef_type": "data_bag_item", "data_bag": "x", "raw_data": {"id": "wrapped", "k": "v"}}])
+    );
+    let r = s
+        .post(
+            p,
+            "/organizations/acme/search/x?q=id:alice",
+            &json!({"key": ["ssh", "public_key"]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["rows"],
+        json!([{"url": s.url("/organizations/acme/data/x/alice"),
+                "data": {"key": "---RSA Public Key--- Alice"}}])
+    );
+
+    // Deleting an item, then the bag, removes their documents.
+    assert_eq!(
+        s.delete(p, "/organizations/acme/data/x/foo").await.status,
+        200
+    );
+    assert_eq!(names(&s, "x", "id:foo*").await, ["foo-bar"]);
+    assert_eq!(s.delete(p, "/organizations/acme/data/x").await.status, 200);
+    let r = search(&s, p, "x", "id:*").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.body,
+        json!({"error": ["I don't know how to search for x data objects."]})
+    );
+    assert_eq!(
+        s.post(p, "/organizations/acme/data", &json!({"name": "x"}))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(search(&s, p, "x", "*:*").await.body["total"], 0);
+}
+
+#[tokio::test]
+async fn errors_paging_and_built_in_indexes() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let p = &s.superuser;
+    for q in ["name:", "(a:1", "a:1 AND", "name:[a TO", "\"open"] {
+        let r = search(&s, p, "node", q).await;
+        assert_eq!(r.status, 400, "{q}");
+        assert_eq!(
+            r.body,
+            json!({"error": [format!("invalid search query: '{q}'")]})
+        );
+    }
+    let r = s.get(p, "/organizations/acme/search/node?q=").await;
+    assert_eq!(r.status, 400);
+    let r = s.get(p, "/organizations/acme/search/node?start=x").await;
+    assert_eq!(r.body, json!({"error": ["invalid 'start' value: 'x'"]}));
+    let r = s.get(p, "/organizations/acme/search/node?rows=-1").await;
+    assert_eq!(r.body, json!({"error": ["invalid 'rows' value: '-1'"]}));
+    let r = s.get(p, "/organizations/acme/search/nosuchbag").await;
+    assert_eq!(r.status, 404);
+
+    for i in 0..5 {
+        let r = s
+            .post(
+                p,
+                "/organizations/acme/roles",
+                &json!({"name": format!("r{i}"), "description": "d"}),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let page = |start: usize, rows: usize| {
+        format!("/organizations/acme/search/role?q=name:r*&start={start}&rows={rows}")
+    };
+    let r = s.get(p, &page(0, 2)).await;
+    assert_eq!(r.body["total"], 5);
+    assert_eq!(r.body["rows"].as_array().unwrap().len(), 2);
+    let r = s.get(p, &page(2, 1000)).await;
+    assert_eq!(
+        (
+            r.body["start"].clone(),
+            r.body["rows"].as_array().unwrap().len()
+        ),
+        (json!(2), 3)
+    );
+    let r = s.get(p, &page(5, 10)).await;
+    assert_eq!(r.body["rows"], json!([]));
+    assert_eq!(r.body["total"], 5);
+    // Every org starts with a searchable `_default` environment and validator client.
+    assert_eq!(
+        names(&s, "environment", "name:_default").await,
+        ["_default"]
+    );
+    let r = search(&s, p, "client", "name:acme-validator").await;
+    let shown = s.get(p, "/organizations/acme/clients/acme-validator").await;
+    assert_eq!(r.body["rows"], json!([shown.body]));
+    assert_eq!(
+        names(&s, "client", "validator:true").await,
+        ["acme-validator"]
+    );
+
+    // Renames and deletions are reflected at once.
+    let r = s
+        .put(
+            p,
+            "/organizations/acme/environments/_default",
+            &json!({"name": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    let r = s
+        .post(
+            p,
+            "/organizations/acme/environments",
+            &json!({"name": "staging"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = s
+        .put(
+            p,
+            "/organizations/acme/environments/staging",
+            &json!({"name": "qa", "description": "renamed"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        names(&s, "environment", "description:renamed").await,
+        ["qa"]
+    );
+    assert!(names(&s, "environment", "name:staging").await.is_empty());
+    assert_eq!(
+        s.delete(p, "/organizations/acme/roles/r0").await.status,
+        200
+    );
+    assert_eq!(search(&s, p, "role", "*:*").await.body["total"], 4);
+}
+
+#[tokio::test]
+async fn rows_respect_read_acls_and_org_deletion_removes_documents() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let bob = s.create_user("bob").await;
+    s.associate("acme", "bob").await;
+    s.add_to_group("acme", "users", "bob").await;
+    let p = &s.superuser;
+    for n in ["n1", "n2"] {
+        node(&s, json!({"name": n})).await;
+    }
+    assert_eq!(
+        search(&s, &bob, "node", "*:*").await.body["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let r = s
+        .put(
+            p,
+            "/organizations/acme/nodes/n1/_acl/read",
+            &json!({"read": {"actors": ["pivotal"], "groups": ["admins"]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = search(&s, &bob, "node", "*:*").await;
+    assert_eq!(r.body["total"], 2, "total counts every match");
+    let rows: Vec<&str> = r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ["n2"]);
+    let r = s
+        .post(
+            p,
+            "/organizations/acme/search/node?q=*:*",
+            &json!({"n": ["name"]}),
+        )
+        .await;
+    assert_eq!(r.body["rows"].as_array().unwrap().len(), 2);
+
+    // Deleting the org drops its documents; a new org of the same name starts empty.
+    assert_eq!(s.delete(p, "/organizations/acme").await.status, 200);
+    s.create_org("acme").await;
+    assert_eq!(search(&s, p, "node", "*:*").await.body["total"], 0);
+    let engine_total = s.state.search.applied_seq();
+    assert!(engine_total > 0);
+}
+
+#[tokio::test]
+async fn index_catches_up_after_restart_and_reindex_rebuilds() {
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    seed_nodes(&s).await;
+    // Rebuild into a fresh folder from the database: same answers.
+    let mut config = (*s.state.config).clone();
+    config.data_dir = s.data_dir.path().join("other");
+    let n = brigade::search::reindex(&config, &s.state.store)
+        .await
+        .unwrap();
+    assert!(n >= 5, "{n}");
+    let state = brigade::AppState::new(config, s.state.store.clone());
+    state.search.catch_up().await.unwrap();
+    let hits = state
+        .search
+        .query(
+            &s.state.store.org_by_name("acme").await.unwrap().unwrap().id,
+            "node",
+            brigade::search::query::parse("platform:ubuntu").unwrap(),
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.names, ["web1", "web2"]);
+}
