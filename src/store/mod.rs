@@ -19,6 +19,7 @@ pub mod objects;
 pub mod org_users;
 pub mod orgs;
 pub mod policies;
+pub mod reports;
 pub mod users;
 
 /// Runs `$body` with `$c` bound to the backend's pool or transaction connection.
