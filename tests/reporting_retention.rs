@@ -22,7 +22,11 @@ async fn purge_removes_old_runs_and_their_resources() {
 
     assert_eq!(store.purge_report_runs(now - 90 * 86_400).await.unwrap(), 1);
     assert!(store.report_run(&org.id, &old).await.unwrap().is_none());
-    assert!(store.report_resource(&org.id, &old, 0).await.unwrap().is_none());
+    assert!(store
+        .report_resource(&org.id, &old, 0)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(get(&s, &web1, &format!("{RUNS}/{old}")).await.status, 404);
     assert!(store.report_run(&org.id, &recent).await.unwrap().is_some());
     let r = get(&s, &web1, &format!("{RUNS}/{recent}/2")).await;
@@ -47,7 +51,10 @@ async fn background_task_applies_retention_days() {
     // The task runs every second; give it a few passes.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     while store.report_run(&org.id, &old).await.unwrap().is_some() {
-        assert!(std::time::Instant::now() < deadline, "old run was not purged");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "old run was not purged"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert!(store.report_run(&org.id, &kept).await.unwrap().is_some());

@@ -32,7 +32,13 @@ async fn chef_client_start_and_gzip_end_are_stored() {
     assert_eq!(listed.body["run_history"][0]["status"], "started");
     assert_eq!(listed.body["run_history"][0]["end_time"], json!(null));
 
-    let r = post_gzip(&s, &web1, &format!("{RUNS}/{id}"), &end_body("failure", t0, t0 + 42, 3)).await;
+    let r = post_gzip(
+        &s,
+        &web1,
+        &format!("{RUNS}/{id}"),
+        &end_body("failure", t0, t0 + 42, 3),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["run_id"], id);
 
@@ -74,11 +80,24 @@ async fn protocol_header_is_required() {
     for (protocol, status) in [(None, 404), (Some("0.0.9"), 406), (Some("1.0"), 406)] {
         let r = send(&s, &web1, "POST", RUNS, body.clone(), protocol, &json).await;
         assert_eq!(r.status, status, "{protocol:?}: {}", r.text);
-        assert!(r.body["error"][0].as_str().unwrap().contains("0.1.0"), "{}", r.text);
+        assert!(
+            r.body["error"][0].as_str().unwrap().contains("0.1.0"),
+            "{}",
+            r.text
+        );
         assert!(r.header("x-ops-server-api-version").is_some());
         let r = send(&s, &web1, "GET", RUNS, None, protocol, &[]).await;
         assert_eq!(r.status, status);
-        let r = send(&s, &web1, "GET", "/organizations/acme/reports/org/runs", None, protocol, &[]).await;
+        let r = send(
+            &s,
+            &web1,
+            "GET",
+            "/organizations/acme/reports/org/runs",
+            None,
+            protocol,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, status);
         let r = send(&s, &web1, "GET", "/reports/status", None, protocol, &[]).await;
         assert_eq!(r.status, status);
@@ -94,15 +113,24 @@ async fn repeated_posts_are_idempotent() {
     let (web1, _) = org_with_node(&s).await;
     let id = new_run_id();
     let t0 = now() - 60;
-    assert_eq!(post(&s, &web1, RUNS, &start_body(&id, t0)).await.status, 201);
-    assert_eq!(post(&s, &web1, RUNS, &start_body(&id, t0)).await.status, 200);
+    assert_eq!(
+        post(&s, &web1, RUNS, &start_body(&id, t0)).await.status,
+        201
+    );
+    assert_eq!(
+        post(&s, &web1, RUNS, &start_body(&id, t0)).await.status,
+        200
+    );
     let end = end_body("success", t0, t0 + 5, 4);
     for _ in 0..2 {
         let r = post_gzip(&s, &web1, &format!("{RUNS}/{id}"), &end).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     // A late duplicate start does not reset the finished run.
-    assert_eq!(post(&s, &web1, RUNS, &start_body(&id, t0)).await.status, 200);
+    assert_eq!(
+        post(&s, &web1, RUNS, &start_body(&id, t0)).await.status,
+        200
+    );
     let r = get(&s, &web1, &format!("{RUNS}/{id}?detail=true&rows=100")).await;
     assert_eq!(r.body["run_detail"]["status"], "success");
     assert_eq!(r.body["run_resources"].as_array().unwrap().len(), 4);
@@ -117,7 +145,13 @@ async fn end_without_start_needs_start_time() {
     let t0 = now() - 30;
     let id = new_run_id();
     // Plain JSON (not gzip) is accepted too.
-    let r = post(&s, &web1, &format!("{RUNS}/{id}"), &end_body("success", t0, t0 + 3, 1)).await;
+    let r = post(
+        &s,
+        &web1,
+        &format!("{RUNS}/{id}"),
+        &end_body("success", t0, t0 + 3, 1),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let mut body = end_body("success", t0, t0 + 3, 1);
     body.as_object_mut().unwrap().remove("start_time");
@@ -140,7 +174,13 @@ async fn accepts_the_time_formats_clients_send() {
     ];
     for (sent, stored) in cases {
         let id = new_run_id();
-        let r = post(&s, &web1, RUNS, &json!({"action": "start", "run_id": id, "start_time": sent})).await;
+        let r = post(
+            &s,
+            &web1,
+            RUNS,
+            &json!({"action": "start", "run_id": id, "start_time": sent}),
+        )
+        .await;
         assert_eq!(r.status, 201, "{sent}: {}", r.text);
         let end = json!({"action": "end", "status": "success", "resources": [], "total_res_count": "0",
                          "run_list": "[]", "data": {}, "start_time": sent, "end_time": "2026-03-04 05:07:07 UTC"});
@@ -159,22 +199,56 @@ async fn bad_start_bodies_are_400_and_store_nothing() {
     let id = new_run_id();
     let t = ruby_time(now());
     let cases = [
-        (json!({"run_id": id, "start_time": t}), "Field 'action' missing"),
-        (json!({"action": "end", "run_id": id, "start_time": t}), "Field 'action' invalid"),
-        (json!({"action": "start", "start_time": t}), "Field 'run_id' missing"),
-        (json!({"action": "start", "run_id": "not-a-uuid", "start_time": t}), "Field 'run_id' invalid"),
-        (json!({"action": "start", "run_id": 7, "start_time": t}), "Field 'run_id' invalid"),
-        (json!({"action": "start", "run_id": id}), "Field 'start_time' missing"),
-        (json!({"action": "start", "run_id": id, "start_time": "tomorrow"}), "Field 'start_time' invalid"),
+        (
+            json!({"run_id": id, "start_time": t}),
+            "Field 'action' missing",
+        ),
+        (
+            json!({"action": "end", "run_id": id, "start_time": t}),
+            "Field 'action' invalid",
+        ),
+        (
+            json!({"action": "start", "start_time": t}),
+            "Field 'run_id' missing",
+        ),
+        (
+            json!({"action": "start", "run_id": "not-a-uuid", "start_time": t}),
+            "Field 'run_id' invalid",
+        ),
+        (
+            json!({"action": "start", "run_id": 7, "start_time": t}),
+            "Field 'run_id' invalid",
+        ),
+        (
+            json!({"action": "start", "run_id": id}),
+            "Field 'start_time' missing",
+        ),
+        (
+            json!({"action": "start", "run_id": id, "start_time": "tomorrow"}),
+            "Field 'start_time' invalid",
+        ),
         (json!(["start"]), "Incorrect JSON type for request body"),
     ];
     for (body, msg) in cases {
         let r = post(&s, &web1, RUNS, &body).await;
         assert_eq!(r.status, 400, "{body}: {}", r.text);
-        assert!(r.body["error"][0].as_str().unwrap().starts_with(msg), "{body}: {}", r.text);
+        assert!(
+            r.body["error"][0].as_str().unwrap().starts_with(msg),
+            "{body}: {}",
+            r.text
+        );
     }
     let json = [("Content-Type", "application/json")];
-    let r = send(&s, &web1, "POST", RUNS, Some(b"{not json".to_vec()), Some(PROTOCOL), &json).await;
+    let r = send(
+        &s,
+        &web1,
+        "POST",
+        RUNS,
+        Some(b"{not json".to_vec()),
+        Some(PROTOCOL),
+        &json,
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"][0], "invalid JSON");
     assert_eq!(get(&s, &web1, RUNS).await.body["total"], 0);
@@ -186,7 +260,10 @@ async fn bad_end_bodies_are_400_and_store_nothing() {
     let (web1, _) = org_with_node(&s).await;
     let id = new_run_id();
     let t0 = now() - 100;
-    assert_eq!(post(&s, &web1, RUNS, &start_body(&id, t0)).await.status, 201);
+    assert_eq!(
+        post(&s, &web1, RUNS, &start_body(&id, t0)).await.status,
+        201
+    );
     let good = end_body("success", t0, t0 + 10, 2);
     let with = |key: &str, v: serde_json::Value| {
         let mut b = good.clone();
@@ -203,27 +280,67 @@ async fn bad_end_bodies_are_400_and_store_nothing() {
         (without("status"), "Field 'status' missing"),
         (with("status", json!("exploded")), "Field 'status' invalid"),
         (without("end_time"), "Field 'end_time' missing"),
-        (with("end_time", json!("half past")), "Field 'end_time' invalid"),
-        (with("end_time", json!(ruby_time(t0 - 10))), "Field 'end_time' invalid"),
-        (without("total_res_count"), "Field 'total_res_count' missing"),
-        (with("total_res_count", json!("many")), "Field 'total_res_count' invalid"),
-        (with("total_res_count", json!(-1)), "Field 'total_res_count' invalid"),
+        (
+            with("end_time", json!("half past")),
+            "Field 'end_time' invalid",
+        ),
+        (
+            with("end_time", json!(ruby_time(t0 - 10))),
+            "Field 'end_time' invalid",
+        ),
+        (
+            without("total_res_count"),
+            "Field 'total_res_count' missing",
+        ),
+        (
+            with("total_res_count", json!("many")),
+            "Field 'total_res_count' invalid",
+        ),
+        (
+            with("total_res_count", json!(-1)),
+            "Field 'total_res_count' invalid",
+        ),
         (without("resources"), "Field 'resources' missing"),
         (with("resources", json!({})), "Field 'resources' invalid"),
-        (with("resources", json!(["file"])), "Field 'resources[0]' invalid"),
-        (with("resources", json!([{"name": "x"}])), "Field 'resources[0].type' missing"),
-        (with("resources", json!([{"type": "file", "name": "x", "after": 3}])), "Field 'resources[0].after' invalid"),
+        (
+            with("resources", json!(["file"])),
+            "Field 'resources[0]' invalid",
+        ),
+        (
+            with("resources", json!([{"name": "x"}])),
+            "Field 'resources[0].type' missing",
+        ),
+        (
+            with(
+                "resources",
+                json!([{"type": "file", "name": "x", "after": 3}]),
+            ),
+            "Field 'resources[0].after' invalid",
+        ),
         (with("data", json!("oops")), "Field 'data' invalid"),
         (with("run_list", json!(12)), "Field 'run_list' invalid"),
     ];
     for (body, msg) in cases {
         let r = post_gzip(&s, &web1, &format!("{RUNS}/{id}"), &body).await;
         assert_eq!(r.status, 400, "{body}: {}", r.text);
-        assert!(r.body["error"][0].as_str().unwrap().starts_with(msg), "{msg}: {}", r.text);
+        assert!(
+            r.body["error"][0].as_str().unwrap().starts_with(msg),
+            "{msg}: {}",
+            r.text
+        );
     }
     // A body that says gzip but is not.
     let headers = [("Content-Encoding", "gzip")];
-    let r = send(&s, &web1, "POST", &format!("{RUNS}/{id}"), Some(good.to_string().into_bytes()), Some(PROTOCOL), &headers).await;
+    let r = send(
+        &s,
+        &web1,
+        "POST",
+        &format!("{RUNS}/{id}"),
+        Some(good.to_string().into_bytes()),
+        Some(PROTOCOL),
+        &headers,
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"][0], "invalid gzip request body");
     // A run id that is not a UUID.
@@ -238,7 +355,11 @@ async fn bad_end_bodies_are_400_and_store_nothing() {
 
 async fn second_client(s: &TestServer) -> Actor {
     let r = s
-        .post(&s.superuser, "/organizations/acme/clients", &json!({"name": "web2", "create_key": true}))
+        .post(
+            &s.superuser,
+            "/organizations/acme/clients",
+            &json!({"name": "web2", "create_key": true}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     Actor::new("web2", r.body["chef_key"]["private_key"].as_str().unwrap())
@@ -259,20 +380,37 @@ async fn only_the_node_or_its_updaters_may_post() {
     assert_eq!(r.status, 201, "{}", r.text);
     // A run id is the node's own: another node cannot reuse it.
     let id = new_run_id();
-    assert_eq!(post(&s, &web1, RUNS, &start_body(&id, t0)).await.status, 201);
-    let r = post(&s, &web2, "/organizations/acme/reports/nodes/web2/runs", &start_body(&id, t0)).await;
+    assert_eq!(
+        post(&s, &web1, RUNS, &start_body(&id, t0)).await.status,
+        201
+    );
+    let r = post(
+        &s,
+        &web2,
+        "/organizations/acme/reports/nodes/web2/runs",
+        &start_body(&id, t0),
+    )
+    .await;
     assert_eq!(r.status, 409, "{}", r.text);
 
     // Users outside the org get erchef's membership 403, for reads and writes.
     let carol = s.create_user("carol").await;
     let r = post(&s, &carol, RUNS, &start_body(&new_run_id(), t0)).await;
     assert_eq!(r.status, 403);
-    assert_eq!(r.body["error"][0], "'carol' not associated with organization 'acme'");
+    assert_eq!(
+        r.body["error"][0],
+        "'carol' not associated with organization 'acme'"
+    );
     assert_eq!(get(&s, &carol, RUNS).await.status, 403);
     // Members read every node's runs.
     let r = get(&s, &web2, RUNS).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["total"], 2);
     // An unknown org is a 404.
-    assert_eq!(get(&s, &admin, "/organizations/nope/reports/org/runs").await.status, 404);
+    assert_eq!(
+        get(&s, &admin, "/organizations/nope/reports/org/runs")
+            .await
+            .status,
+        404
+    );
 }

@@ -79,7 +79,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp());
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(s, fmt) {
             return Some(t.timestamp());
         }
@@ -88,7 +92,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
         .strip_suffix(" UTC")
         .or_else(|| s.strip_suffix(" GMT"))
         .unwrap_or(s);
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
             return Some(Utc.from_utc_datetime(&t).timestamp());
         }
@@ -163,12 +171,18 @@ fn check_resource(i: usize, v: &Value) -> Result<Map<String, Value>> {
         }
     }
     for key in ["before", "after"] {
-        if !matches!(r.get(key), None | Some(Value::Null) | Some(Value::Object(_))) {
+        if !matches!(
+            r.get(key),
+            None | Some(Value::Null) | Some(Value::Object(_))
+        ) {
             return Err(invalid(&format!("{field}.{key}"), "must be an object"));
         }
     }
     for key in ["id", "result", "delta", "cookbook_name", "cookbook_version"] {
-        if !matches!(r.get(key), None | Some(Value::Null) | Some(Value::String(_))) {
+        if !matches!(
+            r.get(key),
+            None | Some(Value::Null) | Some(Value::String(_))
+        ) {
             return Err(invalid(&format!("{field}.{key}"), "must be a string"));
         }
     }
@@ -190,7 +204,10 @@ pub fn parse_end(body: &Map<String, Value>) -> Result<RunEnd> {
     check_action(body, "end")?;
     let status = required_str(body, "status")?;
     if !["success", "failure", "aborted"].contains(&status) {
-        return Err(invalid("status", "must be 'success', 'failure' or 'aborted'"));
+        return Err(invalid(
+            "status",
+            "must be 'success', 'failure' or 'aborted'",
+        ));
     }
     let end_time = time_field(body, "end_time")?.ok_or_else(|| missing("end_time"))?;
     let start_time = time_field(body, "start_time")?;
@@ -427,8 +444,10 @@ mod tests {
         assert_eq!(parse_start(&obj(ok)).unwrap().start_time, 1_381_269_845);
         let e = parse_start(&obj(json!({"run_id":"x"}))).unwrap_err();
         assert!(e.to_string().contains("'action' missing"));
-        let e = parse_start(&obj(json!({"action":"start","run_id":"x","start_time":"now"})))
-            .unwrap_err();
+        let e = parse_start(&obj(
+            json!({"action":"start","run_id":"x","start_time":"now"}),
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("'run_id' invalid"));
     }
 

@@ -85,7 +85,8 @@ impl Store {
         org_id: &str,
         run_id: &str,
     ) -> Result<Option<ReportRunRow>, sqlx::Error> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM report_runs WHERE org_id = $1 AND run_id = $2");
+        let sql =
+            format!("SELECT {RUN_COLUMNS} FROM report_runs WHERE org_id = $1 AND run_id = $2");
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(org_id).bind(run_id).fetch_optional(p).await)
     }
 
@@ -279,11 +280,12 @@ impl Store {
         org_id: &str,
         filter: &RunFilter,
     ) -> Result<Vec<DurationCount>, sqlx::Error> {
-        let mut case = String::from("CASE");
+        // The bucket index is cast: PostgreSQL types bare integer literals as INT4.
+        let mut case = String::from("CAST(CASE");
         for (i, bound) in DURATION_BOUNDS.iter().enumerate() {
             case.push_str(&format!(" WHEN d < {bound} THEN {i}"));
         }
-        case.push_str(&format!(" ELSE {} END", DURATION_BOUNDS.len()));
+        case.push_str(&format!(" ELSE {} END AS BIGINT)", DURATION_BOUNDS.len()));
         let sql = format!(
             "SELECT {case}, status, COUNT(*), MIN(d), MAX(d), CAST(SUM(d) AS BIGINT) FROM \
                (SELECT end_time - start_time AS d, status FROM report_runs \

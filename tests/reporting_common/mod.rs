@@ -97,7 +97,16 @@ pub async fn post_gzip(s: &TestServer, actor: &Actor, path: &str, body: &Value) 
         ("Content-Type", "application/x-www-form-urlencoded"),
     ];
     let bytes = gzip(body.to_string().as_bytes());
-    send(s, actor, "POST", path, Some(bytes), Some(PROTOCOL), &headers).await
+    send(
+        s,
+        actor,
+        "POST",
+        path,
+        Some(bytes),
+        Some(PROTOCOL),
+        &headers,
+    )
+    .await
 }
 
 /// An org `acme` with a client and node `web1`; returns (node client, org admin user).

@@ -197,8 +197,7 @@ pub async fn show_resource(
     _: Requestor,
 ) -> Result<Response> {
     let run = load_run(&state, &org, &node, &run_id).await?;
-    let missing =
-        || Error::not_found(format!("No resource '{resource}' in run '{}'", run.run_id));
+    let missing = || Error::not_found(format!("No resource '{resource}' in run '{}'", run.run_id));
     let seq: i64 = resource.parse().map_err(|_| missing())?;
     let body = state
         .store

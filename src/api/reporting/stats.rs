@@ -111,10 +111,7 @@ pub async fn run_durations(
         from: window.from,
         until: window.until,
     };
-    let rows = state
-        .store
-        .report_run_durations(&org.0.id, &filter)
-        .await?;
+    let rows = state.store.report_run_durations(&org.0.id, &filter).await?;
     let mut buckets: Vec<Map<String, Value>> = (0..=DURATION_BOUNDS.len())
         .map(|i| {
             let mut m = Map::new();
@@ -129,7 +126,10 @@ pub async fn run_durations(
     let (mut total, mut sum) = (0i64, 0i64);
     let (mut min, mut max): (Option<i64>, Option<i64>) = (None, None);
     for (bucket, status, n, lo, hi, s) in rows {
-        if let Some(m) = usize::try_from(bucket).ok().and_then(|b| buckets.get_mut(b)) {
+        if let Some(m) = usize::try_from(bucket)
+            .ok()
+            .and_then(|b| buckets.get_mut(b))
+        {
             add(m, "total", n);
             add(m, &status, n);
         }
