@@ -28,6 +28,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: Limits,
     pub superuser: SuperuserConfig,
+    pub reporting: ReportingConfig,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -59,6 +60,15 @@ pub struct Limits {
     pub depsolver_timeout_ms: u64,
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportingConfig {
+    /// Runs that started longer ago than this many days are purged; 0 keeps them forever.
+    pub retention_days: u32,
+    /// How often the purge runs, in seconds.
+    pub purge_interval_secs: u64,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SuperuserConfig {
@@ -81,6 +91,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: Limits::default(),
             superuser: SuperuserConfig::default(),
+            reporting: ReportingConfig::default(),
             log_format: "text".into(),
         }
     }
@@ -100,6 +111,15 @@ impl Default for Limits {
             max_json_bytes: 2_000_000,
             max_file_bytes: 100 * 1024 * 1024,
             depsolver_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for ReportingConfig {
+    fn default() -> Self {
+        ReportingConfig {
+            retention_days: 90,
+            purge_interval_secs: 3600,
         }
     }
 }
@@ -136,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("limits", &self.limits)
             .field("superuser", &self.superuser)
+            .field("reporting", &self.reporting)
             .field("log_format", &self.log_format)
             .finish()
     }

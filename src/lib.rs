@@ -68,6 +68,7 @@ pub fn build_app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api::infra::router(state.clone()))
+        .merge(api::reporting::router(state.clone()))
         .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(state.config.limits.max_file_bytes))
         .layer(CatchPanicLayer::custom(|_| {
@@ -131,6 +132,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let config = state.config.clone();
+    let _retention = api::reporting::spawn_retention(state.clone());
     let rewrite = default_org_rewrite(config.default_org.clone());
     let app = build_app(state)
         .map_request(rewrite)

@@ -2,6 +2,7 @@
 //! paths never overlap. Shared request helpers live here.
 
 pub mod infra;
+pub mod reporting;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

@@ -8,6 +8,7 @@ pub mod key;
 pub mod names;
 pub mod objects;
 pub mod policy;
+pub mod report;
 pub mod run_list;
 pub mod user;
 pub mod version;

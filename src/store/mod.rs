@@ -20,6 +20,7 @@ pub mod objects;
 pub mod org_users;
 pub mod orgs;
 pub mod policies;
+pub mod reports;
 pub mod sandboxes;
 pub mod search;
 pub mod users;
