@@ -130,7 +130,9 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.pool {
-            Db::Sqlite(p) => Db::Sqlite(p.begin().await?),
+            // A write transaction takes SQLite's write lock up front: a deferred one that
+            // reads and then writes fails with "busy" when another writer got in between.
+            Db::Sqlite(p) => Db::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Db::Postgres(p.begin().await?),
         })
     }
