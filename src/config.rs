@@ -29,6 +29,7 @@ pub struct Config {
     pub limits: Limits,
     pub superuser: SuperuserConfig,
     pub reporting: ReportingConfig,
+    pub license: LicenseConfig,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -69,6 +70,16 @@ pub struct ReportingConfig {
     pub purge_interval_secs: u64,
 }
 
+/// What `GET /license` reports. As on the real server it is informational only: nothing
+/// is refused past the count, `limit_exceeded` only tells consoles to show a notice.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LicenseConfig {
+    /// Licensed node count (`license['nodes']` on the real server).
+    pub nodes: u64,
+    pub upgrade_url: String,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SuperuserConfig {
@@ -92,6 +103,7 @@ impl Default for Config {
             limits: Limits::default(),
             superuser: SuperuserConfig::default(),
             reporting: ReportingConfig::default(),
+            license: LicenseConfig::default(),
             log_format: "text".into(),
         }
     }
@@ -120,6 +132,15 @@ impl Default for ReportingConfig {
         ReportingConfig {
             retention_days: 90,
             purge_interval_secs: 3600,
+        }
+    }
+}
+
+impl Default for LicenseConfig {
+    fn default() -> Self {
+        LicenseConfig {
+            nodes: 25,
+            upgrade_url: "https://www.chef.io/pricing".into(),
         }
     }
 }
@@ -157,6 +178,7 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("superuser", &self.superuser)
             .field("reporting", &self.reporting)
+            .field("license", &self.license)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -29,8 +29,30 @@ async fn server_api_version_and_license() {
 
     let r = s.get(&s.superuser, "/license").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body["limit_exceeded"], false);
-    assert_eq!(r.body["node_count"], 0);
+    assert_eq!(
+        r.body,
+        json!({"limit_exceeded": false, "node_license": 25, "node_count": 0,
+               "upgrade_url": "https://www.chef.io/pricing"})
+    );
+}
+
+#[tokio::test]
+async fn license_counts_nodes_against_the_configured_limit() {
+    let s = TestServer::start_with(|c| c.license.nodes = 1).await;
+    s.create_org("acme").await;
+    for name in ["n1", "n2"] {
+        let r = s
+            .post(
+                &s.superuser,
+                "/organizations/acme/nodes",
+                &json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = s.get(&s.superuser, "/license").await;
+        assert_eq!(r.body["node_count"], if name == "n1" { 1 } else { 2 });
+        assert_eq!(r.body["limit_exceeded"], name == "n2");
+    }
 }
 
 #[tokio::test]

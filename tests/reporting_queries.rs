@@ -377,7 +377,10 @@ async fn status_reports_live_components() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, json!({"rest_api": "online", "sql_db": "online"}));
+    assert_eq!(
+        r.body,
+        json!({"rest_api": "online", "sql_db": "online", "index": "online"})
+    );
     // A wrong method is a 405 before anything else.
     let r = s
         .raw(

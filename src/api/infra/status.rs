@@ -46,16 +46,17 @@ pub async fn show_server_api_version(_: Requestor) -> Response {
     )
 }
 
-/// Brigade has no node limit: the count is live, the limit is never exceeded.
+/// The live node count against the configured (informational) license.
 pub async fn show_license(State(state): State<AppState>, _: Requestor) -> Result<Response> {
     let nodes = state.store.count_objects("node").await?;
+    let license = &state.config.license;
     Ok(reply(
         StatusCode::OK,
         json!({
-            "limit_exceeded": false,
-            "node_license": 0,
+            "limit_exceeded": u64::try_from(nodes).unwrap_or(0) > license.nodes,
+            "node_license": license.nodes,
             "node_count": nodes,
-            "upgrade_url": "",
+            "upgrade_url": license.upgrade_url,
         }),
     ))
 }
