@@ -48,6 +48,10 @@ pub struct TlsConfig {
 pub struct AuthConfig {
     /// Allowed difference between a request's X-Ops-Timestamp and the server clock.
     pub clock_skew_secs: i64,
+    /// The web UI's key (PEM, private or public). Requests with `X-Ops-Request-Source: web`
+    /// are signed with it on behalf of the user named in `X-Ops-UserId`, as chef-manage
+    /// does; without it such requests are refused.
+    pub webui_key_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -113,6 +117,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             clock_skew_secs: 900,
+            webui_key_file: None,
         }
     }
 }

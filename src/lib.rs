@@ -60,7 +60,9 @@ pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
     auth::keygen::warm_up();
     blobs::FsBlobStore::new(config.data_dir.join("blobs")).create_dirs()?;
     let search = search::Search::open(&config.index_dir(), store.clone())?;
-    Ok(AppState::with_search(config, store, search))
+    let mut state = AppState::with_search(config, store, search);
+    state.load_webui_key()?;
+    Ok(state)
 }
 
 /// The whole HTTP application.

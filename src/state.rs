@@ -19,6 +19,8 @@ pub struct AppState {
     /// The key that signs file URLs, shared through the database by every process.
     pub file_url_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     pub search: Search,
+    /// `auth.webui_key_file`, parsed: the key of web UI requests made on a user's behalf.
+    pub webui_key: Option<Arc<RsaPublicKey>>,
 }
 
 impl AppState {
@@ -41,7 +43,24 @@ impl AppState {
             blobs,
             file_url_key: Arc::new(tokio::sync::OnceCell::new()),
             search,
+            webui_key: None,
         }
+    }
+
+    /// Reads `auth.webui_key_file` (a private or public PEM) into `webui_key`.
+    pub fn load_webui_key(&mut self) -> anyhow::Result<()> {
+        let Some(path) = &self.config.auth.webui_key_file else {
+            return Ok(());
+        };
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("webui key {}: {e}", path.display()))?;
+        let key = crate::auth::signed_header::parse_public_key(&pem)
+            .or_else(|| {
+                crate::auth::signed_header::parse_private_key(&pem).map(|k| RsaPublicKey::from(&k))
+            })
+            .ok_or_else(|| anyhow::anyhow!("webui key {}: not an RSA key", path.display()))?;
+        self.webui_key = Some(Arc::new(key));
+        Ok(())
     }
 }
 

@@ -411,3 +411,86 @@ async fn method_check_comes_before_authentication_and_after_version() {
     assert_eq!(r.status, 406);
     assert_eq!(r.body["message"], "Specified version invalid not supported");
 }
+
+/// chef-manage's scheme: `X-Ops-Request-Source: web`, signed with the web UI key, acts as
+/// the user named in `X-Ops-UserId`; the user's own key does not count for such requests.
+#[tokio::test]
+async fn web_ui_requests_act_for_the_named_user() {
+    use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let pem = key.to_pkcs1_pem(LineEnding::LF).unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("webui_priv.pem");
+    std::fs::write(&path, &pem).unwrap();
+    let s = TestServer::start_with(|c| c.auth.webui_key_file = Some(path)).await;
+    let alice = s.create_user("alice").await;
+    let web = |actor: &Actor, user: &str| {
+        let signer = Actor {
+            name: user.into(),
+            ..actor.clone()
+        };
+        s.signed_request(
+            &signer,
+            "GET",
+            "/users/alice",
+            "/users/alice",
+            None,
+            SignVersion::V1_1,
+            "1",
+        )
+        .header("X-Ops-Request-Source", "web")
+    };
+    let webui = Actor::new("webui", &pem);
+    let r = s.raw(web(&webui, "alice")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["username"], "alice");
+    // Alice's own key is not the web UI's.
+    let r = s.raw(web(&alice, "alice")).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(
+        error_list(&r.body),
+        ["Invalid signature for user or client 'alice'"]
+    );
+    let r = s.raw(web(&webui, "nobody")).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    // Acting as alice grants alice's rights only: she may not read pivotal's keys.
+    let r = s
+        .raw(
+            s.signed_request(
+                &Actor {
+                    name: "alice".into(),
+                    ..webui.clone()
+                },
+                "GET",
+                "/users/pivotal/keys",
+                "/users/pivotal/keys",
+                None,
+                SignVersion::V1_1,
+                "1",
+            )
+            .header("X-Ops-Request-Source", "web"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+}
+
+#[tokio::test]
+async fn web_ui_requests_are_refused_without_a_web_ui_key() {
+    let s = TestServer::start().await;
+    let alice = s.create_user("alice").await;
+    let r = s
+        .raw(
+            s.signed_request(
+                &alice,
+                "GET",
+                "/users/alice",
+                "/users/alice",
+                None,
+                SignVersion::V1_1,
+                "1",
+            )
+            .header("X-Ops-Request-Source", "web"),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+}

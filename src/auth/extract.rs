@@ -97,6 +97,12 @@ fn auth_error(e: AuthError, user: &str) -> Error {
     }
 }
 
+fn unknown_actor(user: &str) -> Error {
+    Error::unauthorized(format!(
+        "Failed to authenticate as '{user}'. Ensure that your node_name and client key are correct."
+    ))
+}
+
 fn invalid_signature(user: &str) -> Error {
     Error::unauthorized(format!("Invalid signature for user or client '{user}'"))
 }
@@ -142,8 +148,13 @@ pub async fn signed_request(
         None => None,
     };
 
+    let web = parts
+        .headers
+        .get("x-ops-request-source")
+        .is_some_and(|v| v.as_bytes() == b"web");
     let requestor = verify_signature(
         &state,
+        web,
         &headers,
         parts.method.as_str(),
         &path,
@@ -191,8 +202,11 @@ fn accepts_json(headers: &axum::http::HeaderMap) -> bool {
     })
 }
 
+/// Finds who signed: one of the named actor's unexpired keys, or for a web UI request
+/// (`web`) the configured web UI key on behalf of the named user.
 async fn verify_signature(
     state: &AppState,
+    web: bool,
     headers: &signed_header::AuthHeaders,
     method: &str,
     path: &str,
@@ -200,14 +214,15 @@ async fn verify_signature(
     org: Option<&OrgRow>,
 ) -> Result<Requestor, Error> {
     let user = &headers.user_id;
+    if web {
+        return web_requestor(state, headers, method, path, body).await;
+    }
     let candidates = state
         .store
         .auth_candidates(org.map(|o| o.id.as_str()), user)
         .await?;
     if candidates.is_empty() {
-        return Err(Error::unauthorized(format!(
-            "Failed to authenticate as '{user}'. Ensure that your node_name and client key are correct."
-        )));
+        return Err(unknown_actor(user));
     }
     let now = chrono::Utc::now();
     for c in candidates
@@ -222,6 +237,37 @@ async fn verify_signature(
         }
     }
     Err(invalid_signature(user))
+}
+
+/// A web UI request: signed with the web UI key, acting as the user it names.
+async fn web_requestor(
+    state: &AppState,
+    headers: &signed_header::AuthHeaders,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Requestor, Error> {
+    let name = &headers.user_id;
+    let signed = state
+        .webui_key
+        .as_ref()
+        .is_some_and(|key| signed_header::verify(headers, method, path, body, key));
+    if !signed {
+        return Err(invalid_signature(name));
+    }
+    let u = state
+        .store
+        .user_by_name(name)
+        .await?
+        .ok_or_else(|| unknown_actor(name))?;
+    Ok(Requestor {
+        kind: RequestorKind::User,
+        id: u.id,
+        name: u.username,
+        superuser: u.superuser,
+        validator: false,
+        key_name: "webui".into(),
+    })
 }
 
 async fn load_requestor(
