@@ -1,0 +1,135 @@
+//! The optimum, computed on the clause form before the search runs, and the oracle
+//! that then guides the search: "can a solution agreeing with these choices still
+//! reach the optimum?". With an exact answer at every node, the branch and bound walks
+//! straight to its first best leaf (the one it would have returned given unlimited
+//! time), so the tie-breaks stay those of the search itself.
+//!
+//! The optimum is found by tightening: solve, count the cookbooks below their newest,
+//! ask for one fewer, until the answer is no, first for the run list and then, with
+//! the run list's count held, for the rest.
+
+use std::time::Instant;
+
+use super::encode::Encoding;
+use super::problem::Problem;
+use super::sat::{Answer, Lit};
+
+/// A choice on the search path, as the oracle sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    At(usize, u32),
+    /// Below its newest version, or unused.
+    NotNewest(usize),
+}
+
+pub struct Guide {
+    enc: Encoding,
+    /// Assumptions holding the score at the optimum.
+    target: Vec<Lit>,
+    /// Run-list cookbooks and others at their newest in the optimum.
+    pub best: (i64, i64),
+    /// A solution reaching the optimum: each cookbook's version index, if used.
+    witness: Vec<Option<u32>>,
+    tops: Vec<Option<u32>>,
+}
+
+pub enum Optimum {
+    Found(Guide),
+    Infeasible,
+    TimedOut,
+}
+
+/// The optimum with every run-list item imposed, scoring run-list cookbooks first
+/// and then the other reachable ones, as the search does.
+pub fn optimise(p: &Problem, deadline: Instant) -> Optimum {
+    let mut enc = Encoding::new(p, p.roots.len());
+    let mut is_root = vec![false; p.pkgs.len()];
+    for r in &p.roots {
+        is_root[r.pkg] = true;
+    }
+    let tops: Vec<Option<u32>> = p.pkgs.iter().map(|k| k.top()).collect();
+    let miss = |enc: &Encoding, want_root: bool| -> Vec<Lit> {
+        (0..p.pkgs.len())
+            .filter(|&k| is_root[k] == want_root)
+            .filter_map(|k| enc.newest(k))
+            .map(|l| !l)
+            .collect()
+    };
+    let (root_miss, other_miss) = (miss(&enc, true), miss(&enc, false));
+    match enc.sat.solve(&[], deadline) {
+        Answer::Sat => {}
+        Answer::Unsat => return Optimum::Infeasible,
+        Answer::Unknown => return Optimum::TimedOut,
+    }
+    let mut target = Vec::new();
+    let mut missed = [0, 0];
+    for (group, lits) in [root_miss, other_miss].iter().enumerate() {
+        let now = lits.iter().filter(|&&l| enc.sat.model(l)).count();
+        let outs = enc.at_most(lits, now + 1);
+        let mut best = now;
+        while best > 0 {
+            let mut ask = target.clone();
+            ask.push(!outs[best - 1]);
+            match enc.sat.solve(&ask, deadline) {
+                Answer::Sat => best = lits.iter().filter(|&&l| enc.sat.model(l)).count(),
+                Answer::Unsat => break,
+                Answer::Unknown => return Optimum::TimedOut,
+            }
+        }
+        if best < outs.len() {
+            target.push(!outs[best]);
+        }
+        missed[group] = best as i64;
+        // The last model may be from an earlier question: take one at the optimum.
+        if !matches!(enc.sat.solve(&target, deadline), Answer::Sat) {
+            return Optimum::TimedOut;
+        }
+    }
+    let count = |root: bool| {
+        is_root
+            .iter()
+            .zip(&tops)
+            .filter(|(&r, t)| r == root && t.is_some())
+            .count() as i64
+    };
+    let witness = (0..p.pkgs.len()).map(|k| enc.chosen(k)).collect();
+    Optimum::Found(Guide {
+        best: (count(true) - missed[0], count(false) - missed[1]),
+        enc,
+        target,
+        witness,
+        tops,
+    })
+}
+
+impl Guide {
+    /// Whether the last solution found agrees with `c`.
+    pub fn agrees(&self, c: Choice) -> bool {
+        match c {
+            Choice::At(k, v) => self.witness[k] == Some(v),
+            Choice::NotNewest(k) => self.witness[k].is_none() || self.witness[k] != self.tops[k],
+        }
+    }
+
+    /// Some solution agreeing with every choice reaches the optimum; it becomes the
+    /// witness. `None` when the clock ran out.
+    pub fn reachable(&mut self, path: &[Choice], deadline: Instant) -> Option<bool> {
+        let mut ask = self.target.clone();
+        for &c in path {
+            match c {
+                Choice::At(k, v) => self.enc.assume_at(k, v, &mut ask),
+                Choice::NotNewest(k) => ask.extend(self.enc.newest(k).map(|l| !l)),
+            }
+        }
+        match self.enc.sat.solve(&ask, deadline) {
+            Answer::Sat => {
+                for (k, w) in self.witness.iter_mut().enumerate() {
+                    *w = self.enc.chosen(k);
+                }
+                Some(true)
+            }
+            Answer::Unsat => Some(false),
+            Answer::Unknown => None,
+        }
+    }
+}
