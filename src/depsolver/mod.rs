@@ -22,6 +22,10 @@ mod search;
 mod tests;
 #[cfg(test)]
 mod tests_errors;
+#[cfg(test)]
+mod tests_guide;
+#[cfg(test)]
+mod tests_sat;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
