@@ -39,6 +39,14 @@ impl Encoding {
             lens.push(n);
         }
         let mut e = Encoding { sat, first, lens };
+        // Decide each cookbook's newest rung first: when it holds, the chain clauses
+        // settle the whole ladder in one decision instead of one per version.
+        for (i, &n) in e.lens.clone().iter().enumerate() {
+            if n > 0 {
+                let top = e.ge(i, n - 1);
+                e.sat.prioritise(top, 1e-6);
+            }
+        }
         for (i, k) in p.pkgs.iter().enumerate() {
             let n = e.lens[i];
             if n == 0 {

@@ -5,8 +5,9 @@
 //! time), so the tie-breaks stay those of the search itself.
 //!
 //! The optimum is found by tightening: solve, count the cookbooks below their newest,
-//! ask for one fewer, until the answer is no, first for the run list and then, with
-//! the run list's count held, for the rest.
+//! ask for fewer, until the answer is no, first for the run list and then, with the
+//! run list's count held, for the rest. Each model usually improves on the last by
+//! several, and the learnt clauses carry over, so this takes a handful of calls.
 
 use std::time::Instant;
 
@@ -48,30 +49,39 @@ pub fn optimise(p: &Problem, deadline: Instant) -> Optimum {
         is_root[r.pkg] = true;
     }
     let tops: Vec<Option<u32>> = p.pkgs.iter().map(|k| k.top()).collect();
-    let miss = |enc: &Encoding, want_root: bool| -> Vec<Lit> {
+    // Cookbooks that could be at their newest, by group: run list first.
+    let groups: [Vec<usize>; 2] = [true, false].map(|root| {
         (0..p.pkgs.len())
-            .filter(|&k| is_root[k] == want_root)
-            .filter_map(|k| enc.newest(k))
-            .map(|l| !l)
+            .filter(|&k| is_root[k] == root && tops[k].is_some())
             .collect()
-    };
-    let (root_miss, other_miss) = (miss(&enc, true), miss(&enc, false));
+    });
     match enc.sat.solve(&[], deadline) {
         Answer::Sat => {}
         Answer::Unsat => return Optimum::Infeasible,
         Answer::Unknown => return Optimum::TimedOut,
     }
+    let snapshot =
+        |enc: &Encoding| -> Vec<Option<u32>> { (0..p.pkgs.len()).map(|k| enc.chosen(k)).collect() };
+    let mut witness = snapshot(&enc);
     let mut target = Vec::new();
     let mut missed = [0, 0];
-    for (group, lits) in [root_miss, other_miss].iter().enumerate() {
-        let now = lits.iter().filter(|&&l| enc.sat.model(l)).count();
-        let outs = enc.at_most(lits, now + 1);
-        let mut best = now;
+    for (g, group) in groups.iter().enumerate() {
+        let misses = |w: &[Option<u32>]| group.iter().filter(|&&k| w[k] != tops[k]).count();
+        let lits: Vec<Lit> = group
+            .iter()
+            .filter_map(|&k| enc.newest(k))
+            .map(|l| !l)
+            .collect();
+        let mut best = misses(&witness);
+        let outs = enc.at_most(&lits, best + 1);
         while best > 0 {
             let mut ask = target.clone();
             ask.push(!outs[best - 1]);
             match enc.sat.solve(&ask, deadline) {
-                Answer::Sat => best = lits.iter().filter(|&&l| enc.sat.model(l)).count(),
+                Answer::Sat => {
+                    witness = snapshot(&enc);
+                    best = misses(&witness);
+                }
                 Answer::Unsat => break,
                 Answer::Unknown => return Optimum::TimedOut,
             }
@@ -79,22 +89,13 @@ pub fn optimise(p: &Problem, deadline: Instant) -> Optimum {
         if best < outs.len() {
             target.push(!outs[best]);
         }
-        missed[group] = best as i64;
-        // The last model may be from an earlier question: take one at the optimum.
-        if !matches!(enc.sat.solve(&target, deadline), Answer::Sat) {
-            return Optimum::TimedOut;
-        }
+        missed[g] = best as i64;
     }
-    let count = |root: bool| {
-        is_root
-            .iter()
-            .zip(&tops)
-            .filter(|(&r, t)| r == root && t.is_some())
-            .count() as i64
-    };
-    let witness = (0..p.pkgs.len()).map(|k| enc.chosen(k)).collect();
     Optimum::Found(Guide {
-        best: (count(true) - missed[0], count(false) - missed[1]),
+        best: (
+            groups[0].len() as i64 - missed[0],
+            groups[1].len() as i64 - missed[1],
+        ),
         enc,
         target,
         witness,
@@ -103,6 +104,11 @@ pub fn optimise(p: &Problem, deadline: Instant) -> Optimum {
 }
 
 impl Guide {
+    /// Whether the last solution found has `k` at its newest version.
+    pub fn has_newest(&self, k: usize) -> bool {
+        self.witness[k].is_some() && self.witness[k] == self.tops[k]
+    }
+
     /// Whether the last solution found agrees with `c`.
     pub fn agrees(&self, c: Choice) -> bool {
         match c {

@@ -37,6 +37,23 @@ impl std::ops::Not for Lit {
 }
 
 const UNDEF: u8 = 2;
+
+/// A watching clause, with one of its other literals: when that one is true the
+/// clause is satisfied and need not be read.
+#[derive(Clone, Copy)]
+struct Watch {
+    clause: u32,
+    blocker: Lit,
+}
+
+fn value_of(value: &[u8], l: Lit) -> u8 {
+    let v = value[l.var()];
+    if v == UNDEF {
+        UNDEF
+    } else {
+        v ^ u8::from(l.neg())
+    }
+}
 const NO_REASON: u32 = u32::MAX;
 
 pub enum Answer {
@@ -48,10 +65,13 @@ pub enum Answer {
 
 #[derive(Default)]
 pub struct Solver {
-    clauses: Vec<Vec<Lit>>,
+    /// Every clause's literals back to back, and where each clause starts (its end
+    /// is the next one's start).
+    arena: Vec<Lit>,
+    starts: Vec<u32>,
     /// Per literal: clauses in which its negation is watched, i.e. to visit when it
     /// becomes true.
-    watches: Vec<Vec<u32>>,
+    watches: Vec<Vec<Watch>>,
     value: Vec<u8>,
     level: Vec<u32>,
     reason: Vec<u32>,
@@ -67,6 +87,8 @@ pub struct Solver {
     seen: Vec<bool>,
     /// Unsatisfiable without any assumption.
     broken: bool,
+    /// Reused by `add`, which runs once per clause.
+    scratch: Vec<Lit>,
 }
 
 impl Solver {
@@ -88,13 +110,28 @@ impl Solver {
         Lit::pos(v)
     }
 
-    fn lit_value(&self, l: Lit) -> u8 {
-        let v = self.value[l.var()];
-        if v == UNDEF {
-            UNDEF
-        } else {
-            v ^ u8::from(l.neg())
+    /// Raises a variable's initial priority in the decision order (before any
+    /// conflict has bumped activities).
+    pub fn prioritise(&mut self, l: Lit, weight: f64) {
+        let v = l.var();
+        self.activity[v] = self.activity[v].max(weight);
+        let pos = self.heap_pos[v];
+        if pos != u32::MAX {
+            self.sift_up(pos as usize);
         }
+    }
+
+    fn lit_value(&self, l: Lit) -> u8 {
+        value_of(&self.value, l)
+    }
+
+    fn clause(&self, ci: u32) -> &[Lit] {
+        let start = self.starts[ci as usize] as usize;
+        let end = self
+            .starts
+            .get(ci as usize + 1)
+            .map_or(self.arena.len(), |&e| e as usize);
+        &self.arena[start..end]
     }
 
     /// The model's value after `Answer::Sat`.
@@ -107,36 +144,48 @@ impl Solver {
         if self.broken {
             return;
         }
-        let mut c: Vec<Lit> = Vec::with_capacity(lits.len());
+        let mut c = std::mem::take(&mut self.scratch);
+        c.clear();
+        let mut satisfied = false;
         for &l in lits {
             match self.lit_value(l) {
-                1 => return,
+                1 => satisfied = true,
                 0 => {}
-                _ if c.contains(&!l) => return,
+                _ if c.contains(&!l) => satisfied = true,
                 _ if !c.contains(&l) => c.push(l),
                 _ => {}
             }
         }
-        match c.len() {
-            0 => self.broken = true,
-            1 => {
-                self.enqueue(c[0], NO_REASON);
-                if self.propagate() != NO_REASON {
-                    self.broken = true;
+        if !satisfied {
+            match c.len() {
+                0 => self.broken = true,
+                1 => {
+                    self.enqueue(c[0], NO_REASON);
+                    if self.propagate() != NO_REASON {
+                        self.broken = true;
+                    }
+                }
+                _ => {
+                    self.attach(&c);
                 }
             }
-            _ => {
-                self.attach(c);
-            }
         }
+        self.scratch = c;
     }
 
-    fn attach(&mut self, c: Vec<Lit>) -> u32 {
-        let ci = self.clauses.len() as u32;
-        self.watches[(!c[0]).idx()].push(ci);
-        self.watches[(!c[1]).idx()].push(ci);
-        self.clauses.push(c);
-        ci
+    fn attach(&mut self, c: &[Lit]) -> u32 {
+        let clause = self.starts.len() as u32;
+        self.watches[(!c[0]).idx()].push(Watch {
+            clause,
+            blocker: c[1],
+        });
+        self.watches[(!c[1]).idx()].push(Watch {
+            clause,
+            blocker: c[0],
+        });
+        self.starts.push(self.arena.len() as u32);
+        self.arena.extend_from_slice(c);
+        clause
     }
 
     fn enqueue(&mut self, l: Lit, reason: u32) {
@@ -149,35 +198,58 @@ impl Solver {
 
     /// Unit propagation; the conflicting clause, or `NO_REASON`.
     fn propagate(&mut self) -> u32 {
-        while self.qhead < self.trail.len() {
+        let mut conflict = NO_REASON;
+        while self.qhead < self.trail.len() && conflict == NO_REASON {
             let p = self.trail[self.qhead];
             self.qhead += 1;
             let false_lit = !p;
             let mut ws = std::mem::take(&mut self.watches[p.idx()]);
-            let mut i = 0;
-            let mut conflict = NO_REASON;
+            let (mut i, mut j) = (0, 0);
             while i < ws.len() {
-                let ci = ws[i] as usize;
-                let c = &mut self.clauses[ci];
+                let w = ws[i];
+                i += 1;
+                let bv = value_of(&self.value, w.blocker);
+                if bv == 1 {
+                    ws[j] = w;
+                    j += 1;
+                    continue;
+                }
+                let ci = w.clause as usize;
+                let start = self.starts[ci] as usize;
+                let end = self
+                    .starts
+                    .get(ci + 1)
+                    .map_or(self.arena.len(), |&e| e as usize);
+                if end - start == 2 {
+                    // The blocker is the other literal.
+                    ws[j] = w;
+                    j += 1;
+                    if bv == 0 {
+                        conflict = w.clause;
+                        break;
+                    }
+                    self.enqueue(w.blocker, w.clause);
+                    continue;
+                }
+                let c = &mut self.arena[start..end];
                 if c[0] == false_lit {
                     c.swap(0, 1);
                 }
                 let first = c[0];
-                if self.value[first.var()] != UNDEF
-                    && self.value[first.var()] ^ u8::from(first.neg()) == 1
-                {
-                    i += 1;
+                let kept = Watch {
+                    clause: w.clause,
+                    blocker: first,
+                };
+                if first != w.blocker && value_of(&self.value, first) == 1 {
+                    ws[j] = kept;
+                    j += 1;
                     continue;
                 }
                 let mut moved = false;
                 for k in 2..c.len() {
-                    let l = c[k];
-                    let lv = self.value[l.var()];
-                    if lv == UNDEF || lv ^ u8::from(l.neg()) == 1 {
+                    if value_of(&self.value, c[k]) != 0 {
                         c.swap(1, k);
-                        let w = !c[1];
-                        self.watches[w.idx()].push(ci as u32);
-                        ws.swap_remove(i);
+                        self.watches[(!c[1]).idx()].push(kept);
                         moved = true;
                         break;
                     }
@@ -185,21 +257,25 @@ impl Solver {
                 if moved {
                     continue;
                 }
-                if self.lit_value(first) == 0 {
-                    conflict = ci as u32;
+                ws[j] = kept;
+                j += 1;
+                if value_of(&self.value, first) == 0 {
+                    conflict = w.clause;
                     break;
                 }
-                self.enqueue(first, ci as u32);
-                i += 1;
+                self.enqueue(first, w.clause);
             }
-            // Put back what was taken, keeping anything added meanwhile.
+            // Keep the watches not visited after a conflict.
+            while i < ws.len() {
+                ws[j] = ws[i];
+                i += 1;
+                j += 1;
+            }
+            ws.truncate(j);
             let added = std::mem::replace(&mut self.watches[p.idx()], ws);
             self.watches[p.idx()].extend(added);
-            if conflict != NO_REASON {
-                return conflict;
-            }
         }
-        NO_REASON
+        conflict
     }
 
     /// First-UIP learnt clause (asserting literal first) and the level to go back to.
@@ -210,11 +286,12 @@ impl Solver {
         let cur = self.trail_lim.len() as u32;
         let mut p: Option<Lit> = None;
         loop {
-            let start = usize::from(p.is_some());
-            for k in start..self.clauses[confl as usize].len() {
-                let q = self.clauses[confl as usize][k];
+            // A reason clause holds the literal it implied: skip that one.
+            let implied = p.map(Lit::var);
+            for k in 0..self.clause(confl).len() {
+                let q = self.clause(confl)[k];
                 let v = q.var();
-                if !self.seen[v] && self.level[v] > 0 {
+                if Some(v) != implied && !self.seen[v] && self.level[v] > 0 {
                     self.seen[v] = true;
                     self.bump(v);
                     if self.level[v] >= cur {
@@ -314,7 +391,7 @@ impl Solver {
                     self.enqueue(learnt[0], NO_REASON);
                 } else {
                     let first = learnt[0];
-                    let ci = self.attach(learnt);
+                    let ci = self.attach(&learnt);
                     self.enqueue(first, ci);
                 }
                 self.var_inc *= 1.0 / 0.95;

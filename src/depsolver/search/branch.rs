@@ -6,6 +6,7 @@ use super::{Choice, Engine, Slot, Undo};
 
 impl Engine<'_> {
     pub(super) fn search(&mut self, cursor: usize, opt_cursor: usize) {
+        // The cheap bound first: it spares the guide many questions.
         if self.stop() || !self.promising() || !self.reachable() {
             return;
         }

@@ -200,6 +200,12 @@ impl Engine<'_> {
         }
     }
 
+    /// A solution agreeing with this node has `r` at its newest, so probing that
+    /// version could not fail: sound propagation never rules out part of a solution.
+    fn witness_newest(&self, r: usize) -> bool {
+        self.agreed == self.path.len() && self.guide.as_ref().is_some_and(|g| g.has_newest(r))
+    }
+
     /// Shaving: a free run-list cookbook whose newest version fails propagation on its
     /// own loses that version here, which tightens the most significant bound.
     pub(super) fn probe_roots(&mut self) -> bool {
@@ -208,7 +214,7 @@ impl Engine<'_> {
         }
         for ri in 0..self.s.roots {
             let r = self.p.roots[ri].pkg;
-            if self.slot[r] != Slot::Free || !self.may[r] {
+            if self.slot[r] != Slot::Free || !self.may[r] || self.witness_newest(r) {
                 continue;
             }
             let top = self.hi[r];
