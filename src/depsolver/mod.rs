@@ -9,6 +9,10 @@
 //! reachable cookbook at its newest; failures are explained the way dep-selector does.
 //! Results list the run-list cookbooks and the transitive closure of their chosen
 //! dependencies only.
+//!
+//! The optimum is computed on a clause form of the problem (`encode`, `sat`, `guide`),
+//! then the branch and bound (`search`) is walked to its first leaf reaching it, which
+//! fixes the chosen versions and so keeps dep-selector-like tie-breaks.
 
 mod constraint;
 mod encode;

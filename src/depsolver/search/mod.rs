@@ -7,7 +7,13 @@
 //! cookbook whose constraints are all waived) is only allowed in the relaxed mode used to
 //! explain failures, as dep-selector does; counting *every* reachable cookbook, not just
 //! the returned closure, is also dep-selector's. Values are tried newest first and
-//! cookbooks in the order they become needed, so ties resolve deterministically.
+//! cookbooks in the order they become needed, so ties resolve deterministically: the
+//! answer is the first leaf of this tree with the best score.
+//!
+//! Proving a score optimal by bounds alone can take this search far longer than any
+//! timeout, so a request is solved guided (`run_guided`): the optimum is known
+//! beforehand (see `guide`), and every branch is asked whether it can still reach it.
+//! The tree and its order are unchanged, so the first best leaf is the same one.
 
 mod branch;
 mod propagate;

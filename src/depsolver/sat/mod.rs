@@ -5,7 +5,11 @@
 //! universes (conflicts between run-list cookbooks surface several choices deep), and
 //! learnt clauses are what makes those proofs short.
 
+mod order;
+
 use std::time::Instant;
+
+use order::Order;
 
 /// `var * 2 + negated`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,11 +82,7 @@ pub struct Solver {
     trail: Vec<Lit>,
     trail_lim: Vec<usize>,
     qhead: usize,
-    activity: Vec<f64>,
-    var_inc: f64,
-    /// Max-heap of variables by activity, and each variable's place in it.
-    heap: Vec<u32>,
-    heap_pos: Vec<u32>,
+    order: Order,
     phase: Vec<bool>,
     seen: Vec<bool>,
     /// Unsatisfiable without any assumption.
@@ -97,28 +97,18 @@ impl Solver {
         self.value.push(UNDEF);
         self.level.push(0);
         self.reason.push(NO_REASON);
-        self.activity.push(0.0);
         self.phase.push(prefer);
         self.seen.push(false);
         self.watches.push(Vec::new());
         self.watches.push(Vec::new());
-        self.heap_pos.push(u32::MAX);
-        self.heap_insert(v);
-        if self.var_inc == 0.0 {
-            self.var_inc = 1.0;
-        }
+        self.order.add(v);
         Lit::pos(v)
     }
 
     /// Raises a variable's initial priority in the decision order (before any
     /// conflict has bumped activities).
     pub fn prioritise(&mut self, l: Lit, weight: f64) {
-        let v = l.var();
-        self.activity[v] = self.activity[v].max(weight);
-        let pos = self.heap_pos[v];
-        if pos != u32::MAX {
-            self.sift_up(pos as usize);
-        }
+        self.order.raise(l.var(), weight);
     }
 
     fn lit_value(&self, l: Lit) -> u8 {
@@ -293,7 +283,7 @@ impl Solver {
                 let v = q.var();
                 if Some(v) != implied && !self.seen[v] && self.level[v] > 0 {
                     self.seen[v] = true;
-                    self.bump(v);
+                    self.order.bump(v);
                     if self.level[v] >= cur {
                         pending += 1;
                     } else {
@@ -345,27 +335,11 @@ impl Solver {
             self.phase[v] = !l.neg();
             self.value[v] = UNDEF;
             self.reason[v] = NO_REASON;
-            if self.heap_pos[v] == u32::MAX {
-                self.heap_insert(v as u32);
-            }
+            self.order.restore(v as u32);
         }
         self.trail.truncate(stop);
         self.trail_lim.truncate(lvl);
         self.qhead = stop;
-    }
-
-    fn bump(&mut self, v: usize) {
-        self.activity[v] += self.var_inc;
-        if self.activity[v] > 1e100 {
-            for a in &mut self.activity {
-                *a *= 1e-100;
-            }
-            self.var_inc *= 1e-100;
-        }
-        let pos = self.heap_pos[v];
-        if pos != u32::MAX {
-            self.sift_up(pos as usize);
-        }
     }
 
     /// Searches for an assignment making every assumption true. The model (see
@@ -394,7 +368,7 @@ impl Solver {
                     let ci = self.attach(&learnt);
                     self.enqueue(first, ci);
                 }
-                self.var_inc *= 1.0 / 0.95;
+                self.order.decay();
                 if conflicts.is_multiple_of(128) && Instant::now() >= deadline {
                     self.cancel_until(0);
                     return Answer::Unknown;
@@ -441,72 +415,12 @@ impl Solver {
     }
 
     fn pick(&mut self) -> Option<usize> {
-        while let Some(v) = self.heap_pop() {
+        while let Some(v) = self.order.pop() {
             if self.value[v as usize] == UNDEF {
                 return Some(v as usize);
             }
         }
         None
-    }
-
-    fn heap_insert(&mut self, v: u32) {
-        self.heap_pos[v as usize] = self.heap.len() as u32;
-        self.heap.push(v);
-        self.sift_up(self.heap.len() - 1);
-    }
-
-    fn heap_pop(&mut self) -> Option<u32> {
-        let top = *self.heap.first()?;
-        let last = self.heap.pop().unwrap();
-        self.heap_pos[top as usize] = u32::MAX;
-        if !self.heap.is_empty() {
-            self.heap[0] = last;
-            self.heap_pos[last as usize] = 0;
-            self.sift_down(0);
-        }
-        Some(top)
-    }
-
-    fn sift_up(&mut self, mut i: usize) {
-        let v = self.heap[i];
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            let pv = self.heap[parent];
-            if self.activity[pv as usize] >= self.activity[v as usize] {
-                break;
-            }
-            self.heap[i] = pv;
-            self.heap_pos[pv as usize] = i as u32;
-            i = parent;
-        }
-        self.heap[i] = v;
-        self.heap_pos[v as usize] = i as u32;
-    }
-
-    fn sift_down(&mut self, mut i: usize) {
-        let v = self.heap[i];
-        let n = self.heap.len();
-        loop {
-            let mut child = 2 * i + 1;
-            if child >= n {
-                break;
-            }
-            if child + 1 < n
-                && self.activity[self.heap[child + 1] as usize]
-                    > self.activity[self.heap[child] as usize]
-            {
-                child += 1;
-            }
-            let cv = self.heap[child];
-            if self.activity[cv as usize] <= self.activity[v as usize] {
-                break;
-            }
-            self.heap[i] = cv;
-            self.heap_pos[cv as usize] = i as u32;
-            i = child;
-        }
-        self.heap[i] = v;
-        self.heap_pos[v as usize] = i as u32;
     }
 }
 
