@@ -39,10 +39,10 @@ pub struct Settings {
     pub allow_disable: bool,
     /// Stop at the first solution: a feasibility check.
     pub first_only: bool,
-    /// Score only the run-list cookbooks, and decide only what is needed: the first
-    /// phase of the lexicographic objective.
+    /// Score only the run-list cookbooks, and decide only what is needed (the
+    /// explanation's feasibility checks).
     pub roots_only: bool,
-    /// Only solutions scoring above this count (the first phase's result).
+    /// Only solutions scoring above this (guided: just below the known optimum).
     pub floor: Option<Score>,
     pub deadline: Instant,
 }
