@@ -35,7 +35,7 @@ pub struct Guide {
 }
 
 pub enum Optimum {
-    Found(Guide),
+    Found(Box<Guide>),
     Infeasible,
     TimedOut,
 }
@@ -91,7 +91,7 @@ pub fn optimise(p: &Problem, deadline: Instant) -> Optimum {
         }
         missed[g] = best as i64;
     }
-    Optimum::Found(Guide {
+    Optimum::Found(Box::new(Guide {
         best: (
             groups[0].len() as i64 - missed[0],
             groups[1].len() as i64 - missed[1],
@@ -100,7 +100,7 @@ pub fn optimise(p: &Problem, deadline: Instant) -> Optimum {
         target,
         witness,
         tops,
-    })
+    }))
 }
 
 impl Guide {

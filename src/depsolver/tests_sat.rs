@@ -33,9 +33,10 @@ fn pigeons_do_not_fit_in_fewer_holes() {
         s.add(row);
     }
     for h in 0..4 {
-        for i in 0..5 {
-            for j in i + 1..5 {
-                s.add(&[!p[i][h], !p[j][h]]);
+        let hole: Vec<Lit> = p.iter().map(|row| row[h]).collect();
+        for (i, &a) in hole.iter().enumerate() {
+            for &b in &hole[i + 1..] {
+                s.add(&[!a, !b]);
             }
         }
     }
@@ -54,7 +55,7 @@ fn random_formulas_agree_with_brute_force() {
                     .map(|_| {
                         (
                             (rng(&mut seed) % n as u64) as usize,
-                            rng(&mut seed) % 2 == 0,
+                            rng(&mut seed).is_multiple_of(2),
                         )
                     })
                     .collect()
@@ -119,12 +120,12 @@ fn at_most_counts_exactly_up_to_its_cap() {
         let x: Vec<Lit> = (0..n).map(|_| e.sat.new_var(true)).collect();
         let cap = 3;
         let outs = e.at_most(&x, cap);
-        for m in 0..outs.len() {
+        for (m, &out) in outs.iter().enumerate() {
             for bits in 0..1u32 << n {
                 let mut ask: Vec<Lit> = (0..n)
                     .map(|i| if bits >> i & 1 == 1 { x[i] } else { !x[i] })
                     .collect();
-                ask.push(!outs[m]);
+                ask.push(!out);
                 let sat = matches!(e.sat.solve(&ask, later()), Answer::Sat);
                 assert_eq!(
                     sat,
