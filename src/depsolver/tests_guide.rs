@@ -179,3 +179,95 @@ fn generated_universe_solves_well_within_the_timeout() {
     assert!(got.is_ok(), "{got:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// The search as it ran before it was guided: the run list's best count first, then
+/// everything with that count held, each proved by bounds alone.
+fn unguided(req: &Request) -> Option<Result<BTreeMap<String, String>, ()>> {
+    use super::search::{run as search, Outcome, Settings, Slot};
+    let run_list = super::dedupe(&req.run_list);
+    let p = Problem::build(req, &run_list);
+    if p.roots.iter().any(|r| r.range.is_empty()) {
+        return None;
+    }
+    let mut s = Settings {
+        roots: p.roots.len(),
+        allow_disable: false,
+        first_only: false,
+        roots_only: true,
+        floor: None,
+        deadline: Instant::now() + Duration::from_secs(5),
+    };
+    let slots = match search(&p, s.clone()) {
+        Outcome::Best(slots) => slots,
+        Outcome::Infeasible => return Some(Err(())),
+        Outcome::TimedOut => return None,
+    };
+    let mut roots: Vec<usize> = p.roots.iter().map(|r| r.pkg).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let at_newest = roots
+        .iter()
+        .filter(|&&k| p.pkgs[k].top().is_some_and(|t| slots[k] == Slot::At(t)))
+        .count() as i64;
+    s.roots_only = false;
+    s.floor = Some([0, 0, 0, at_newest, i64::MIN]);
+    match search(&p, s) {
+        Outcome::Best(slots) => Some(Ok(super::closure(&p, &slots))),
+        _ => None,
+    }
+}
+
+#[test]
+fn guided_and_unguided_searches_pick_the_same_versions() {
+    let mut seed = 3u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) % n as u64) as usize
+    };
+    let ops = [">=", "~>", "=", "<", ">", "<="];
+    let mut compared = 0;
+    for _ in 0..400 {
+        let n = 3 + next(8);
+        let counts: Vec<usize> = (0..n).map(|_| 1 + next(4)).collect();
+        let mut u = super::Universe::new();
+        for (i, &count) in counts.iter().enumerate() {
+            let mut cands = Vec::new();
+            for v in 0..count {
+                let mut dependencies = Vec::new();
+                for _ in 0..next(3) {
+                    // Index n names a cookbook the org does not have.
+                    let j = next(n + 1);
+                    let c = format!("{} 1.{}.0", ops[next(ops.len())], next(4));
+                    if j != i {
+                        dependencies.push((format!("c{j}"), c));
+                    }
+                }
+                cands.push(super::Candidate {
+                    version: format!("1.{v}.0"),
+                    dependencies,
+                });
+            }
+            u.insert(format!("c{i}"), cands);
+        }
+        let run_list: Vec<String> = (0..1 + next(3)).map(|_| format!("c{}", next(n))).collect();
+        let refs: Vec<&str> = run_list.iter().map(String::as_str).collect();
+        let req = Request {
+            universe: &u,
+            run_list: items(&refs),
+            environment: Default::default(),
+            timeout: Duration::from_secs(5),
+        };
+        let Some(want) = unguided(&req) else {
+            continue;
+        };
+        let got = super::solve(&req);
+        match want {
+            Ok(map) => assert_eq!(got, Ok(map), "{u:?} {run_list:?}"),
+            Err(()) => assert!(got.is_err(), "{u:?} {run_list:?}"),
+        }
+        compared += 1;
+    }
+    assert!(compared > 300, "only {compared} cases compared");
+}
