@@ -2,9 +2,12 @@
 //! depending on 0–5 lower-numbered (mostly popular, low-numbered) cookbooks with mixed
 //! constraints (65% `>=`, 25% `~> x.y`, 7% `~> x.y.z`, 3% `=`) on the version the
 //! dependency had released at the time, lagging up to two releases; 200 different
-//! 20-cookbook run lists. Prints p50/p99/max and how the solves ended.
+//! 20-cookbook run lists. Prints p50/p99/max and how the solves ended (solved, no
+//! solution, timeout). The org is realistic in shape: a run list typically reaches 140–200
+//! cookbooks and all 200 have solutions, though rarely with everything at its newest (the
+//! lagging `=` and `~>` pins clash), which is what makes proving the optimum costly.
 //!
-//! `cargo bench --bench depsolver`
+//! `cargo bench --bench depsolver`; `DS_N=20` runs fewer solves.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -117,10 +120,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let mut rng = Rng(0x00b1_9ade);
     let u = universe(&mut rng);
-    let mut times = Vec::with_capacity(SOLVES);
+    let n = solves();
+    let mut times = Vec::with_capacity(n);
     let mut outcomes: HashMap<&str, usize> = HashMap::new();
     let mut picked = 0;
-    for _ in 0..solves() {
+    for _ in 0..n {
         let run_list: Vec<(String, Option<String>)> = (0..RUN_LIST)
             .map(|_| {
                 (
@@ -151,7 +155,7 @@ fn main() {
     let mut sorted = times.clone();
     sorted.sort();
     println!(
-        "depsolver: {SOLVES} solves, {COOKBOOKS} cookbooks x {VERSIONS} versions, run lists of {RUN_LIST}"
+        "depsolver: {n} solves, {COOKBOOKS} cookbooks x {VERSIONS} versions, run lists of {RUN_LIST}"
     );
     println!(
         "  p50 {:?}  p99 {:?}  max {:?}",

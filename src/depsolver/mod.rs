@@ -9,22 +9,34 @@
 //! reachable cookbook at its newest; failures are explained the way dep-selector does.
 //! Results list the run-list cookbooks and the transitive closure of their chosen
 //! dependencies only.
+//!
+//! The optimum is computed on a clause form of the problem (`encode`, `sat`, `guide`),
+//! then the branch and bound (`search`) is walked to its first leaf reaching it, which
+//! fixes the chosen versions and so keeps dep-selector-like tie-breaks.
 
 mod constraint;
+mod encode;
 mod error;
 mod explain;
+mod guide;
 mod problem;
+mod sat;
 mod search;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_errors;
+#[cfg(test)]
+mod tests_guide;
+#[cfg(test)]
+mod tests_sat;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 pub use constraint::Constraint;
 pub use error::SolveError;
+use guide::Optimum;
 use problem::Problem;
 use search::{Outcome, Settings, Slot};
 
@@ -77,38 +89,27 @@ pub fn solve(req: &Request) -> Result<BTreeMap<String, String>, SolveError> {
     if !unmatched.is_empty() {
         return Err(SolveError::NoVersions(unmatched));
     }
-    // The objective is lexicographic, so settle its most significant part first, over
-    // the needed cookbooks only, then optimise the rest without giving any of it back.
-    let mut settings = Settings {
+    // The optimum first, on the clause form; then the branch and bound, guided to its
+    // first leaf reaching it, picks the versions (and so breaks ties) as it always has.
+    let mut guide = match guide::optimise(&p, deadline) {
+        Optimum::Found(g) => g,
+        Optimum::TimedOut => return Err(SolveError::Timeout),
+        Optimum::Infeasible => return Err(explain::explain(&p, Instant::now() + req.timeout)),
+    };
+    let (roots_at_newest, others_at_newest) = guide.best;
+    let settings = Settings {
         roots: p.roots.len(),
         allow_disable: false,
         first_only: false,
-        roots_only: true,
-        floor: None,
+        roots_only: false,
+        floor: Some([0, 0, 0, roots_at_newest, others_at_newest - 1]),
         deadline,
     };
-    let at_newest = match search::run(&p, settings.clone()) {
-        Outcome::Best(slots) => roots_at_newest(&p, &slots),
-        Outcome::TimedOut => return Err(SolveError::Timeout),
-        Outcome::Infeasible => return Err(explain::explain(&p, Instant::now() + req.timeout)),
-    };
-    settings.roots_only = false;
-    settings.floor = Some([0, 0, 0, at_newest, i64::MIN]);
-    match search::run(&p, settings) {
+    match search::run_guided(&p, settings, &mut guide) {
         Outcome::Best(slots) => Ok(closure(&p, &slots)),
-        // Phase one found a solution scoring `at_newest`, so only the clock stops this.
+        // The guide holds a solution at the optimum, so only the clock stops this.
         Outcome::TimedOut | Outcome::Infeasible => Err(SolveError::Timeout),
     }
-}
-
-/// Distinct run-list cookbooks at their newest allowed version.
-fn roots_at_newest(p: &Problem, slots: &[Slot]) -> i64 {
-    let mut pkgs: Vec<usize> = p.roots.iter().map(|r| r.pkg).collect();
-    pkgs.sort_unstable();
-    pkgs.dedup();
-    pkgs.iter()
-        .filter(|&&k| matches!((slots[k], p.pkgs[k].top()), (Slot::At(v), Some(t)) if v == t))
-        .count() as i64
 }
 
 fn dedupe(items: &[(String, Option<String>)]) -> Vec<(String, Option<String>)> {
