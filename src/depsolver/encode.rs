@@ -12,7 +12,10 @@ use super::sat::{Lit, Solver};
 
 pub struct Encoding {
     pub sat: Solver,
-    /// First variable of each cookbook's `ge` ladder; `len` rungs for `len` versions.
+    /// Every cookbook's `ge` ladder back to back; one rung per version, and a lone
+    /// "used" for a cookbook without any.
+    ladders: Vec<Lit>,
+    /// Where each cookbook's ladder starts in `ladders`.
     first: Vec<u32>,
     lens: Vec<u32>,
 }
@@ -21,32 +24,22 @@ impl Encoding {
     /// Clauses for `p` with the first `roots` run-list items imposed.
     pub fn new(p: &Problem, roots: usize) -> Encoding {
         let mut sat = Solver::default();
+        let mut ladders = Vec::new();
         let mut first = Vec::with_capacity(p.pkgs.len());
         let mut lens = Vec::with_capacity(p.pkgs.len());
         for k in &p.pkgs {
             let n = k.versions.len() as u32;
-            // Prefer used and newer: models then lean the way the search does.
-            let base = if n == 0 {
-                sat.new_var(false)
-            } else {
-                let b = sat.new_var(true);
-                for _ in 1..n {
-                    sat.new_var(true);
-                }
-                b
-            };
-            first.push(base.var() as u32);
+            first.push(ladders.len() as u32);
             lens.push(n);
+            // Prefer used and newer: models then lean the way the search does.
+            ladders.extend((0..n.max(1)).map(|_| sat.new_var(n > 0)));
         }
-        let mut e = Encoding { sat, first, lens };
-        // Decide each cookbook's newest rung first: when it holds, the chain clauses
-        // settle the whole ladder in one decision instead of one per version.
-        for (i, &n) in e.lens.clone().iter().enumerate() {
-            if n > 0 {
-                let top = e.ge(i, n - 1);
-                e.sat.prioritise(top, 1e-6);
-            }
-        }
+        let mut e = Encoding {
+            sat,
+            ladders,
+            first,
+            lens,
+        };
         for (i, k) in p.pkgs.iter().enumerate() {
             let n = e.lens[i];
             if n == 0 {
@@ -89,11 +82,11 @@ impl Encoding {
 
     pub fn ge(&self, p: usize, i: u32) -> Lit {
         debug_assert!(i < self.lens[p]);
-        Lit::pos(self.first[p] + i)
+        self.ladders[(self.first[p] + i) as usize]
     }
 
     pub fn used(&self, p: usize) -> Lit {
-        Lit::pos(self.first[p])
+        self.ladders[self.first[p] as usize]
     }
 
     /// `ge` of the first index past `r`, when there is one.
