@@ -10,9 +10,11 @@
 //! Results list the run-list cookbooks and the transitive closure of their chosen
 //! dependencies only.
 //!
-//! The optimum is computed on a clause form of the problem (`encode`, `sat`, `guide`),
-//! then the branch and bound (`search`) is walked to its first leaf reaching it, which
-//! fixes the chosen versions and so keeps dep-selector-like tie-breaks.
+//! The optimum is computed first (`guide`) on a clause form of the problem (`encode`)
+//! by the batsat SAT solver, seen through a thin adapter (`sat`) that also holds it to
+//! the request's deadline; then the branch and bound (`search`) is walked to its first
+//! leaf reaching it, which fixes the chosen versions and so keeps dep-selector-like
+//! tie-breaks.
 
 mod constraint;
 mod encode;

@@ -1,4 +1,5 @@
-//! The clause solver and the cardinality encoding on their own, checked by brute force.
+//! The clause solver (batsat, through `sat`) and the cardinality encoding on their own:
+//! brute force, pigeonholes, retractable assumptions, the deadline, preferred phases.
 
 use std::time::{Duration, Instant};
 
@@ -24,15 +25,14 @@ fn rng(seed: &mut u64) -> u64 {
     *seed >> 33
 }
 
-#[test]
-fn pigeons_do_not_fit_in_fewer_holes() {
-    // p[i][h]: pigeon i in hole h; 5 pigeons, 4 holes.
-    let mut s = Solver::default();
-    let p: Vec<Vec<Lit>> = (0..5).map(|_| vars(&mut s, 4)).collect();
+/// `pigeons` pigeons, each in one of `holes` holes, no two sharing one.
+fn pigeonholes(s: &mut Solver, pigeons: usize, holes: usize) {
+    // p[i][h]: pigeon i in hole h.
+    let p: Vec<Vec<Lit>> = (0..pigeons).map(|_| vars(s, holes)).collect();
     for row in &p {
         s.add(row);
     }
-    for h in 0..4 {
+    for h in 0..holes {
         let hole: Vec<Lit> = p.iter().map(|row| row[h]).collect();
         for (i, &a) in hole.iter().enumerate() {
             for &b in &hole[i + 1..] {
@@ -40,7 +40,41 @@ fn pigeons_do_not_fit_in_fewer_holes() {
             }
         }
     }
+}
+
+#[test]
+fn pigeons_do_not_fit_in_fewer_holes() {
+    let mut s = Solver::default();
+    pigeonholes(&mut s, 5, 4);
     assert!(matches!(s.solve(&[], later()), Answer::Unsat));
+}
+
+#[test]
+fn the_deadline_stops_a_search_and_leaves_the_solver_usable() {
+    // Far too many conflicts to finish: the deadline has to stop it.
+    let mut s = Solver::default();
+    pigeonholes(&mut s, 12, 11);
+    let started = Instant::now();
+    let answer = s.solve(&[], started + Duration::from_millis(20));
+    assert!(matches!(answer, Answer::Unknown));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // A deadline already passed stops it before the first decision; a later one
+    // gets the answer.
+    let mut s = Solver::default();
+    pigeonholes(&mut s, 5, 4);
+    assert!(matches!(s.solve(&[], Instant::now()), Answer::Unknown));
+    assert!(matches!(s.solve(&[], later()), Answer::Unsat));
+}
+
+#[test]
+fn fresh_variables_lean_the_way_they_prefer() {
+    // With nothing forcing them, the first model shows each variable's preference.
+    let mut s = Solver::default();
+    let (yes, no) = (s.new_var(true), s.new_var(false));
+    s.add(&[yes, no]);
+    assert!(matches!(s.solve(&[], later()), Answer::Sat));
+    assert!(s.model(yes));
+    assert!(!s.model(no));
 }
 
 #[test]
