@@ -2,10 +2,12 @@
 //! depending on 0–5 lower-numbered (mostly popular, low-numbered) cookbooks with mixed
 //! constraints (65% `>=`, 25% `~> x.y`, 7% `~> x.y.z`, 3% `=`) on the version the
 //! dependency had released at the time, lagging up to two releases; 200 different
-//! 20-cookbook run lists. Prints p50/p99/max and how the solves ended (solved, no
-//! solution, timeout). The org is realistic in shape: a run list typically reaches 140–200
-//! cookbooks and all 200 have solutions, though rarely with everything at its newest (the
-//! lagging `=` and `~>` pins clash), which is what makes proving the optimum costly.
+//! 20-cookbook run lists. Prints p50/p99/max, how the solves ended (solved, no
+//! solution, timeout) and a fingerprint of every answer, to tell whether two builds
+//! picked the same versions. The org is realistic in shape: a run
+//! list typically reaches 140–200 cookbooks and all 200 have solutions, though rarely
+//! with everything at its newest (the lagging `=` and `~>` pins clash), which is what
+//! makes proving the optimum costly.
 //!
 //! `cargo bench --bench depsolver`; `DS_N=20` runs fewer solves.
 
@@ -112,6 +114,13 @@ fn universe(rng: &mut Rng) -> Universe {
     u
 }
 
+/// FNV-1a, folded over every answer in turn.
+fn fold(hash: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *hash = (*hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx]
@@ -124,6 +133,7 @@ fn main() {
     let mut times = Vec::with_capacity(n);
     let mut outcomes: HashMap<&str, usize> = HashMap::new();
     let mut picked = 0;
+    let mut fingerprint = 0xcbf2_9ce4_8422_2325;
     for _ in 0..n {
         let run_list: Vec<(String, Option<String>)> = (0..RUN_LIST)
             .map(|_| {
@@ -145,11 +155,15 @@ fn main() {
         let kind = match result {
             Ok(m) => {
                 picked += m.len();
+                for (name, version) in &m {
+                    fold(&mut fingerprint, format!("{name}={version};").as_bytes());
+                }
                 "solved"
             }
             Err(SolveError::Timeout) => "timeout",
             Err(_) => "no solution",
         };
+        fold(&mut fingerprint, kind.as_bytes());
         *outcomes.entry(kind).or_default() += 1;
     }
     let mut sorted = times.clone();
@@ -165,5 +179,7 @@ fn main() {
     );
     let mut kinds: Vec<_> = outcomes.into_iter().collect();
     kinds.sort();
-    println!("  outcomes {kinds:?}; {picked} cookbooks chosen in total");
+    println!(
+        "  outcomes {kinds:?}; {picked} cookbooks chosen in total; fingerprint {fingerprint:016x}"
+    );
 }
