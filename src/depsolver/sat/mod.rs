@@ -47,8 +47,10 @@ impl Default for Solver {
 impl Solver {
     /// A fresh variable, first decided towards `prefer`, then as it was last set.
     pub fn new_var(&mut self, prefer: bool) -> Lit {
-        // batsat decides a new variable false first and saves phases from there:
-        // one meant to lean true is handed out negated.
+        // batsat decides a new variable false first and saves phases from there (its
+        // API leaves this unspecified; `fresh_variables_lean_the_way_they_prefer`
+        // checks it): one meant to lean true is handed out negated. Fixing the
+        // polarity instead, which the API offers, loses phase saving and is slower.
         let v = self.inner.new_var_default();
         Lit::new(v, !prefer)
     }
