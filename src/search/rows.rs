@@ -2,7 +2,7 @@
 //! engine's order, filtered by the requestor's read permission, and shaped as erchef
 //! answers them (facts §A.8.6), whole or as partial-search extracts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
@@ -85,6 +85,7 @@ pub async fn load(
     bag_id: Option<&str>,
     names: &[String],
     api_version: u8,
+    with_body: bool,
 ) -> crate::error::Result<Vec<Row>> {
     let mut by_name: HashMap<String, Row> = HashMap::with_capacity(names.len());
     match index {
@@ -113,7 +114,7 @@ pub async fn load(
                 _ => "",
             };
             for o in store
-                .search_objects_named(org_id, index.kind(), bag, names)
+                .search_objects_named(org_id, index.kind(), bag, names, with_body)
                 .await?
             {
                 let acl_id = bag_id.map_or_else(|| o.id.clone(), str::to_string);
@@ -214,11 +215,8 @@ pub fn render(
         .sum::<usize>();
     let mut out = String::with_capacity(capacity + 64);
     out.push_str(&format!(r#"{{"total":{total},"start":{start},"rows":["#));
-    let wanted: HashSet<&str> = paths
-        .into_iter()
-        .flatten()
-        .filter_map(|(_, p)| p.first().map(String::as_str))
-        .collect();
+    let wanted = prune::Paths::new(paths.into_iter().flatten().map(|(_, p)| p.as_slice()));
+    let body_needed = needs_body(index, paths);
     let mut first = true;
     for r in rows {
         let text = match paths {
@@ -232,6 +230,7 @@ pub fn render(
             },
             Some(paths) => {
                 let view = match (&r.doc, index) {
+                    _ if !body_needed => Some(json!({ "name": r.name })),
                     (Doc::Stored(t), IndexName::Node) => prune::node_view(t, &wanted),
                     (Doc::Stored(t), _) | (Doc::Item(t), _) => serde_json::from_str(t).ok(),
                     (Doc::Client(v), _) => Some(v.clone()),
@@ -253,6 +252,20 @@ pub fn render(
     }
     out.push_str("]}");
     out
+}
+
+/// Whether rendering reads the stored documents: not for a partial search of nodes, roles
+/// or environments that asks for names only (`knife search -i`), since a document's name
+/// is its row's.
+pub fn needs_body(index: &IndexName, paths: Option<&Paths>) -> bool {
+    let names_only = |p: &Paths| {
+        p.iter()
+            .all(|(_, path)| path.len() == 1 && path[0] == "name")
+    };
+    match (index, paths) {
+        (IndexName::Node | IndexName::Role | IndexName::Environment, Some(p)) => !names_only(p),
+        _ => true,
+    }
 }
 
 fn bag_of(index: &IndexName) -> &str {

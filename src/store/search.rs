@@ -80,18 +80,25 @@ impl Store {
         on_db!(self.pool(), p => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(p).await)
     }
 
-    /// Documents of one kind (and bag) by name; missing names are left out.
+    /// Documents of one kind (and bag) by name; missing names are left out. Without
+    /// `with_body`, bodies are left empty (not read).
     pub async fn search_objects_named(
         &self,
         org_id: &str,
         kind: &str,
         bag: &str,
         names: &[String],
+        with_body: bool,
     ) -> Result<Vec<ObjectRow>, sqlx::Error> {
+        let columns = if with_body {
+            OBJECT_COLUMNS
+        } else {
+            "id, org_id, kind, bag, name, '' AS body, created_at, updated_at"
+        };
         let mut out = Vec::with_capacity(names.len());
         for chunk in names.chunks(CHUNK) {
             let sql = format!(
-                "SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 AND bag = $3 AND name IN ({})",
+                "SELECT {columns} FROM objects WHERE org_id = $1 AND kind = $2 AND bag = $3 AND name IN ({})",
                 placeholders(4, chunk.len())
             );
             let rows: Vec<ObjectRow> = on_db!(self.pool(), p => {

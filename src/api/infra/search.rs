@@ -149,6 +149,7 @@ async fn run(
             bag_id.as_deref(),
             &hits.names,
             version,
+            rows::needs_body(&index, paths.as_ref()),
         )
         .await?
     } else {
