@@ -324,6 +324,14 @@ async fn main() -> anyhow::Result<()> {
         s.await?;
     }
     let seed_secs = t.elapsed().as_secs_f64();
+    if !config.database_url.is_empty() {
+        // Statistics as autovacuum keeps them (a test PostgreSQL may run without it):
+        // without any, the planner reads search rows through the wrong index.
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&config.database_url).await?;
+        sqlx::query("ANALYZE").execute(&mut c).await?;
+        println!("(PostgreSQL: ANALYZE run after seeding)");
+    }
     println!(
         "seeded {n} nodes over HTTP in {seed_secs:.1} s ({:.0} nodes/s, signing included); index on disk {:.1} MB",
         n as f64 / seed_secs,
