@@ -34,7 +34,7 @@ fn node(i: usize, save: usize) -> Value {
     for p in 0..105 {
         packages.insert(
             format!("pkg-{p:03}-{}", ["lib", "tools", "common", "data"][p % 4]),
-            json!({"version": format!("{}.{}.{}-{}ubuntu{}.{}", p % 7, p % 13, (p + i) % 5, p % 3, p % 4, (p + i) % 9), "arch": if p % 9 == 0 { "all" } else { "amd64" }}),
+            json!({"version": format!("{}.{}.{}-{}ubuntu{}.{}", p % 7, p % 13, (p + i) % 5, p % 3, p % 4, (p + i) % 9), "arch": if p.is_multiple_of(9) { "all" } else { "amd64" }}),
         );
     }
     let mut cpu = Map::new();
@@ -88,8 +88,8 @@ fn node(i: usize, save: usize) -> Value {
     }
     let name = format!("node{i:05}");
     let automatic = json!({
-        "platform": if i % 2 == 0 { "ubuntu" } else { "centos" }, "platform_version": if i % 2 == 0 { "22.04" } else { "8.5" },
-        "platform_family": if i % 2 == 0 { "debian" } else { "rhel" }, "os": "linux", "os_version": "5.15.0-91-generic",
+        "platform": if i.is_multiple_of(2) { "ubuntu" } else { "centos" }, "platform_version": if i.is_multiple_of(2) { "22.04" } else { "8.5" },
+        "platform_family": if i.is_multiple_of(2) { "debian" } else { "rhel" }, "os": "linux", "os_version": "5.15.0-91-generic",
         "hostname": name, "fqdn": format!("{name}.example.com"), "domain": "example.com", "ipaddress": ip,
         "macaddress": format!("52:54:00:01:{:02x}:{:02x}", i / 256 % 256, i % 256), "uptime_seconds": save * 60 + i,
         "memory": {"total": format!("{}kB", 4_000_000 + i * 100), "free": format!("{}kB", 1_000_000 + i), "swap": {"total": "2097148kB", "free": "2097148kB"},
@@ -110,7 +110,7 @@ fn node(i: usize, save: usize) -> Value {
     json!({
         "name": name, "chef_type": "node", "json_class": "Chef::Node",
         "chef_environment": if i % 100 < 10 { "prod" } else { "dev" },
-        "run_list": [if i % 10 == 0 { "role[web]" } else { "role[app]" }, "recipe[base]"],
+        "run_list": [if i.is_multiple_of(10) { "role[web]" } else { "role[app]" }, "recipe[base]"],
         "normal": {"tags": [format!("rack{}", i % 40)]}, "default": {}, "override": {},
         "automatic": automatic,
     })
@@ -178,12 +178,31 @@ struct Figures {
     p50: f64,
     p99: f64,
     per_sec: f64,
-    n: usize,
+    /// CPU time of the whole process (server and client) per request.
+    cpu_ms: f64,
+}
+
+/// User plus system CPU seconds this process has used (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Runs each connection's requests in sequence, all connections at once.
 async fn measure(client: &reqwest::Client, work: Vec<Vec<Prepared>>) -> Figures {
     let start = Instant::now();
+    let cpu = cpu_seconds();
     let tasks: Vec<_> = work
         .into_iter()
         .map(|list| {
@@ -211,14 +230,34 @@ async fn measure(client: &reqwest::Client, work: Vec<Vec<Prepared>>) -> Figures 
         all.extend(t.await.expect("task"));
     }
     let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     all.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Figures {
         p50: ms(all[all.len() / 2]),
         p99: ms(all[((all.len() as f64 - 1.0) * 0.99) as usize]),
         per_sec: all.len() as f64 / wall,
-        n: all.len(),
+        cpu_ms: cpu * 1000.0 / all.len() as f64,
     }
+}
+
+/// Waits (up to a minute) for background work after seeding (tantivy merging the
+/// seeded segments) to finish: until the process uses under a tenth of a core.
+async fn settle() {
+    let t = Instant::now();
+    let mut last = cpu_seconds();
+    while t.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = cpu_seconds();
+        if now - last < 0.05 {
+            break;
+        }
+        last = now;
+    }
+    println!(
+        "(background work after seeding settled in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
 }
 
 fn search_path(q: &str, rows: usize) -> String {
@@ -280,6 +319,15 @@ async fn main() -> anyhow::Result<()> {
         base,
     });
     let search = state.search.clone();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "{} CPUs; load average before the run: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     tokio::spawn(brigade::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(32)
@@ -338,6 +386,8 @@ async fn main() -> anyhow::Result<()> {
         search.size_on_disk() as f64 / 1e6
     );
 
+    settle().await;
+
     let exact = "role:web AND chef_environment:prod";
     let wildcard = "hostname:node012*";
     let range = "memory_total:[4000000kB TO 4009900kB]";
@@ -389,8 +439,8 @@ async fn main() -> anyhow::Result<()> {
         ),
     ];
     println!(
-        "\n{:34} {:>5} {:>4} {:>9} {:>9} {:>9}",
-        "operation", "conns", "rows", "p50 ms", "p99 ms", "req/s"
+        "\n{:34} {:>5} {:>4} {:>9} {:>9} {:>9} {:>10}",
+        "operation", "conns", "rows", "p50 ms", "p99 ms", "req/s", "cpu ms/req"
     );
     for (label, p, want) in &ops {
         let (status, body) = send(&client, p).await;
@@ -415,8 +465,8 @@ async fn main() -> anyhow::Result<()> {
             };
             let f = measure(&client, vec![vec![p.clone(); per]; conns]).await;
             println!(
-                "{label:34} {conns:>5} {rows:>4} {:>9.2} {:>9.2} {:>9.0}",
-                f.p50, f.p99, f.per_sec
+                "{label:34} {conns:>5} {rows:>4} {:>9.2} {:>9.2} {:>9.0} {:>10.2}",
+                f.p50, f.p99, f.per_sec, f.cpu_ms
             );
         }
     }
@@ -443,10 +493,9 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         let f = measure(&client, work).await;
         println!(
-            "{:34} {conns:>5} {:>4} {:>9.2} {:>9.2} {:>9.0}",
-            "node save (PUT 27 KB)", 1, f.p50, f.p99, f.per_sec
+            "{:34} {conns:>5} {:>4} {:>9.2} {:>9.2} {:>9.0} {:>10.2}",
+            "node save (PUT 27 KB)", 1, f.p50, f.p99, f.per_sec, f.cpu_ms
         );
-        let _ = f.n;
     }
     // The last save is searchable at once.
     let last = node(((15 * 40) + 39) * 7 % n, save - 1);

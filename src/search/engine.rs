@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use anyhow::Context;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::DirectoryLock;
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, InvertedIndexRangeQuery, Occur as TOccur,
     PhraseQuery, Query as TQuery, RegexQuery, TermQuery, TermSetQuery,
@@ -124,7 +125,7 @@ const TOKENIZER: &str = "chef_whitespace";
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
 /// Pending changes past which `apply` commits them itself (the background flush fell
 /// behind): bounds the memory they hold.
-const PENDING_MAX: usize = 4096;
+const PENDING_MAX: usize = 2048;
 
 pub struct TantivyIndex {
     dir: std::path::PathBuf,
@@ -135,6 +136,16 @@ pub struct TantivyIndex {
     fields: Fields,
     /// Changes applied since tantivy's last commit, searchable from there (see `recent`).
     recent: RwLock<Recent>,
+}
+
+/// Segments merge with others of similar size (tantivy's default puts every segment
+/// under 10,000 documents in one level, so the frequent small commits kept rewriting the
+/// large segments), and a segment is rewritten once half its documents are replaced.
+fn merge_policy() -> LogMergePolicy {
+    let mut p = LogMergePolicy::default();
+    p.set_min_layer_size(64);
+    p.set_del_docs_ratio_before_merge(0.5);
+    p
 }
 
 fn schema() -> (Schema, Fields) {
@@ -187,9 +198,10 @@ impl TantivyIndex {
             .payload
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let writer = index
+        let writer: IndexWriter = index
             .writer_with_num_threads(1, WRITER_HEAP)
             .context("locking the search index (is another server using this data directory?)")?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -76,7 +76,9 @@ enum Doc {
 }
 
 /// Loads the named objects in `names` order (objects deleted since indexing are skipped).
-/// `bag_id` is the data bag's id (items are authorized by their bag).
+/// `bag_id` is the data bag's id (items are authorized by their bag). Without
+/// `with_body`, documents are not read (see `needs_body`).
+#[allow(clippy::too_many_arguments)]
 pub async fn load(
     store: &Store,
     org_id: &str,
