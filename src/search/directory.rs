@@ -247,3 +247,46 @@ impl Directory for LazyDirectory {
         self.inner.watch(watch_callback)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reopen(root: &Path) -> bool {
+        let (_dir, _lock) = LazyDirectory::open(root).unwrap();
+        root.join(META).exists()
+    }
+
+    #[test]
+    fn an_index_from_an_earlier_boot_is_kept_only_when_checkpointed() {
+        if boot_id().is_none() {
+            return; // every write is fsynced there: nothing to check
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("index");
+        {
+            let (dir, _lock) = LazyDirectory::open(&root).unwrap();
+            dir.atomic_write(Path::new(META), b"{\"v\":1}").unwrap();
+        }
+        // Same boot (a killed process): kept.
+        assert!(reopen(&root));
+        // Written during another boot and never checkpointed: discarded.
+        std::fs::write(root.join(WRITER_BOOT), "an-earlier-boot").unwrap();
+        assert!(!reopen(&root));
+        // Checkpointed, then the machine restarted: kept.
+        {
+            let (dir, _lock) = LazyDirectory::open(&root).unwrap();
+            dir.atomic_write(Path::new(META), b"{\"v\":2}").unwrap();
+            dir.checkpoint().unwrap();
+        }
+        std::fs::write(root.join(WRITER_BOOT), "an-earlier-boot").unwrap();
+        assert!(reopen(&root));
+        // A commit after the checkpoint, then a machine restart: discarded.
+        std::fs::write(root.join(WRITER_BOOT), "an-earlier-boot").unwrap();
+        std::fs::write(root.join(META), b"{\"v\":3}").unwrap();
+        assert!(!reopen(&root));
+        // One process at a time.
+        let (_dir, _lock) = LazyDirectory::open(&root).unwrap();
+        assert!(LazyDirectory::open(&root).is_err());
+    }
+}

@@ -1,8 +1,9 @@
 //! The `SearchIndex` trait and its default engine, an embedded tantivy index under
 //! `<data_dir>/index`. Each document is one object: its key, org, index name, name, and
 //! the flattened `content` (tokens split on whitespace, case kept, as erchef's Solr
-//! schema). The last change-log sequence applied is the commit payload, so the index
-//! knows where to resume after a restart.
+//! schema). Changes are searchable as soon as they are applied (`recent`) and committed
+//! to tantivy by `flush`; the last change-log sequence committed is the commit payload,
+//! so the index knows where to resume after a restart.
 
 use std::ops::Bound;
 use std::path::Path;

@@ -4,10 +4,13 @@
 //!
 //! The database is the source of truth. Every searchable write appends a change row in
 //! its own transaction; one tailer task per index applies new rows in sequence order, many
-//! at a time in one commit (group commit), and records the last sequence applied. Writes
-//! wait (see `wait_for`) until the index has applied the log head as of their commit, so
-//! a write's response means its change is searchable; searches wait for the head too,
-//! which keeps several processes on one PostgreSQL consistent with each other.
+//! at a time (group commit), making them searchable at once (`recent`); a flusher task
+//! commits them to tantivy in the background, recording the last sequence committed, and
+//! checkpoints the files when idle (`directory`). Writes that appended a change wait (see
+//! `wait_for`) until the index has applied the log head as of their commit, so a write's
+//! response means its change is searchable; searches wait for the head too, which keeps
+//! several processes on one PostgreSQL consistent with each other. After a restart the
+//! index replays the log from tantivy's last commit.
 
 pub mod directory;
 pub mod engine;
