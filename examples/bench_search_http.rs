@@ -508,5 +508,13 @@ async fn main() -> anyhow::Result<()> {
         "\nindex on disk after the saves: {:.1} MB",
         search.size_on_disk() as f64 / 1e6
     );
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average after the run: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     Ok(())
 }
