@@ -455,3 +455,26 @@ async fn index_catches_up_after_restart_and_reindex_rebuilds() {
         .unwrap();
     assert_eq!(hits.names, ["web1", "web2"]);
 }
+
+/// Two servers, each with its own index, on one database: what one saves or deletes, the
+/// other's search reflects at once.
+#[tokio::test]
+async fn servers_sharing_a_database_converge() {
+    let a = TestServer::start().await;
+    a.create_org("acme").await;
+    let url = a.state.config.database_url.clone();
+    let pem = a.superuser.key_pem.clone();
+    let b = TestServer::start_with(move |c| {
+        c.database_url = url;
+        c.superuser.key_pem = Some(pem);
+    })
+    .await;
+    let n = |name: &str| json!({"name": name, "automatic": {"platform": "ubuntu"}});
+    node(&a, n("n1")).await;
+    assert_eq!(names(&b, "node", "platform:ubuntu").await, ["n1"]);
+    node(&b, n("n2")).await;
+    assert_eq!(names(&a, "node", "platform:ubuntu").await, ["n1", "n2"]);
+    let r = a.delete(&a.superuser, "/organizations/acme/nodes/n1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(names(&b, "node", "platform:ubuntu").await, ["n2"]);
+}

@@ -1,20 +1,21 @@
 //! The `SearchIndex` trait and its default engine, an embedded tantivy index under
 //! `<data_dir>/index`. Each document is one object: its key, org, index name, name, and
 //! the flattened `content` (tokens split on whitespace, case kept, as erchef's Solr
-//! schema). The last change-log sequence applied is the commit payload, so the index
-//! knows where to resume after a restart.
+//! schema). Changes are searchable as soon as they are applied (`recent`) and committed
+//! to tantivy by `flush`; the last change-log sequence committed is the commit payload,
+//! so the index knows where to resume after a restart.
 
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use anyhow::Context;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::DirectoryLock;
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, InvertedIndexRangeQuery, Occur as TOccur,
-    PhraseQuery, Query as TQuery, RegexQuery, TermQuery,
+    PhraseQuery, Query as TQuery, RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
@@ -22,8 +23,9 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
 
-use super::flatten::SEP;
-use super::query::{Occur, Piece, Query, Text};
+use super::directory::{self, LazyDirectory};
+use super::query::{Occur, Query, Text};
+use super::recent::{range_bounds, wildcard_regex, Entry, Matcher, Recent, RecentDoc};
 
 /// One object as the engine stores it.
 #[derive(Debug, Clone)]
@@ -79,8 +81,21 @@ pub enum SearchError {
 pub trait SearchIndex: Send + Sync + 'static {
     /// The last change-log sequence whose effects are searchable.
     fn applied_seq(&self) -> i64;
-    /// Applies `ops` and makes them searchable in one commit that records `seq`.
+    /// Applies `ops` (the change log up to `seq`) and makes them searchable at once; they
+    /// may reach durable storage later (`flush`).
     fn apply(&self, ops: Vec<IndexOp>, seq: i64) -> anyhow::Result<()>;
+    /// Applies `ops` straight to storage in one commit recording `seq` (a rebuild).
+    fn apply_bulk(&self, ops: Vec<IndexOp>, seq: i64) -> anyhow::Result<()> {
+        self.apply(ops, seq)
+    }
+    /// Changes applied but not yet in storage.
+    fn pending(&self) -> usize {
+        0
+    }
+    /// Commits the pending changes to storage.
+    fn flush(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Objects of one org and index matching `query`; `rows` names from `start`.
     fn search(
         &self,
@@ -92,6 +107,11 @@ pub trait SearchIndex: Send + Sync + 'static {
     ) -> Result<Hits, SearchError>;
     /// Bytes the index takes on disk (0 when unknown).
     fn size_on_disk(&self) -> u64;
+    /// Makes what was applied so far survive a crash of the machine (commits need only
+    /// survive the process: the change log replays the rest).
+    fn checkpoint(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 struct Fields {
@@ -104,13 +124,29 @@ struct Fields {
 
 const TOKENIZER: &str = "chef_whitespace";
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// Pending changes past which `apply` commits them itself (the background flush fell
+/// behind): bounds the memory they hold.
+const PENDING_MAX: usize = 2048;
 
 pub struct TantivyIndex {
     dir: std::path::PathBuf,
+    directory: LazyDirectory,
+    _lock: DirectoryLock,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    applied: AtomicI64,
+    /// Changes applied since tantivy's last commit, searchable from there (see `recent`).
+    recent: RwLock<Recent>,
+}
+
+/// Segments merge with others of similar size (tantivy's default puts every segment
+/// under 10,000 documents in one level, so the frequent small commits kept rewriting the
+/// large segments), and a segment is rewritten once half its documents are replaced.
+fn merge_policy() -> LogMergePolicy {
+    let mut p = LogMergePolicy::default();
+    p.set_min_layer_size(64);
+    p.set_del_docs_ratio_before_merge(0.5);
+    p
 }
 
 fn schema() -> (Schema, Fields) {
@@ -143,15 +179,15 @@ impl TantivyIndex {
     /// Opens (or creates) the index in `dir`. An index that cannot be opened with this
     /// schema is discarded: it is a cache of the database, rebuilt from the change log.
     pub fn open(dir: &Path) -> anyhow::Result<TantivyIndex> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let (directory, lock) = LazyDirectory::open(dir)
+            .with_context(|| format!("opening the search index in {}", dir.display()))?;
         let (schema, fields) = schema();
-        let index = match Self::open_dir(dir, &schema) {
+        let index = match Self::open_index(&directory, &schema) {
             Ok(i) => i,
             Err(e) => {
                 tracing::warn!(error = %e, dir = %dir.display(), "search index unreadable; recreating it");
-                std::fs::remove_dir_all(dir).ok();
-                std::fs::create_dir_all(dir)?;
-                Self::open_dir(dir, &schema)?
+                directory::clear(dir)?;
+                Self::open_index(&directory, &schema)?
             }
         };
         index.tokenizers().register(
@@ -163,33 +199,90 @@ impl TantivyIndex {
             .payload
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let writer = index
+        let writer: IndexWriter = index
             .writer_with_num_threads(1, WRITER_HEAP)
             .context("locking the search index (is another server using this data directory?)")?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(TantivyIndex {
             dir: dir.to_path_buf(),
+            directory,
+            _lock: lock,
             reader,
             writer: Mutex::new(writer),
             fields,
-            applied: AtomicI64::new(applied),
+            recent: RwLock::new(Recent {
+                entries: Default::default(),
+                seq: applied,
+            }),
         })
     }
 
-    fn open_dir(dir: &Path, schema: &Schema) -> anyhow::Result<Index> {
-        let mmap = MmapDirectory::open(dir)?;
-        let index = Index::open_or_create(mmap, schema.clone())?;
+    fn open_index(directory: &LazyDirectory, schema: &Schema) -> anyhow::Result<Index> {
+        let index = Index::open_or_create(directory.clone(), schema.clone())?;
         if index.schema() != *schema {
             anyhow::bail!("schema changed");
         }
+        // Fail here, not at the first search, when a segment file is missing.
+        let _: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         Ok(index)
     }
 
     fn term(&self, field: Field, text: &str) -> Term {
         Term::from_field_text(field, text)
+    }
+
+    fn lock_writer(&self) -> anyhow::Result<MutexGuard<'_, IndexWriter>> {
+        self.writer
+            .lock()
+            .map_err(|_| anyhow::anyhow!("index writer poisoned"))
+    }
+
+    fn read_recent(&self) -> anyhow::Result<RwLockReadGuard<'_, Recent>> {
+        self.recent
+            .read()
+            .map_err(|_| anyhow::anyhow!("recent changes poisoned"))
+    }
+
+    fn write_recent(&self) -> anyhow::Result<RwLockWriteGuard<'_, Recent>> {
+        self.recent
+            .write()
+            .map_err(|_| anyhow::anyhow!("recent changes poisoned"))
+    }
+
+    /// Replaces (or, with no document, deletes) the document stored under `key`.
+    fn write_one(
+        &self,
+        w: &mut IndexWriter,
+        key: String,
+        doc: Option<IndexedDoc>,
+    ) -> anyhow::Result<()> {
+        let f = &self.fields;
+        w.delete_term(self.term(f.key, &key));
+        if let Some(d) = doc {
+            w.add_document(doc!(
+                f.key => key,
+                f.org => d.org_id,
+                f.idx => d.index,
+                f.name => d.name,
+                f.content => d.content,
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Commits what the writer holds, recording `seq` as applied.
+    fn commit(&self, w: &mut IndexWriter, seq: i64) -> anyhow::Result<()> {
+        let mut commit = w.prepare_commit()?;
+        commit.set_payload(&seq.to_string());
+        commit.commit()?;
+        Ok(())
     }
 
     fn compile(&self, q: &Query) -> Result<Box<dyn TQuery>, SearchError> {
@@ -228,31 +321,10 @@ impl TantivyIndex {
                 lower_inclusive,
                 upper_inclusive,
             } => {
-                let prefix = format!("{field}{SEP}");
-                let lower = match lower {
-                    None => Bound::Included(self.term(content, &prefix)),
-                    Some(a) => {
-                        let t = self.term(content, &format!("{prefix}{a}"));
-                        if *lower_inclusive {
-                            Bound::Included(t)
-                        } else {
-                            Bound::Excluded(t)
-                        }
-                    }
-                };
-                let upper = match upper {
-                    // Past every token of the field: `__=_` followed by the byte after `_`.
-                    None => Bound::Excluded(self.term(content, &format!("{field}__=_`"))),
-                    Some(b) => {
-                        let t = self.term(content, &format!("{prefix}{b}"));
-                        if *upper_inclusive {
-                            Bound::Included(t)
-                        } else {
-                            Bound::Excluded(t)
-                        }
-                    }
-                };
-                Box::new(InvertedIndexRangeQuery::new(lower, upper))
+                let (lo, hi) =
+                    range_bounds(field, lower, upper, *lower_inclusive, *upper_inclusive);
+                let term = |b: Bound<String>| b.map(|t| self.term(content, &t));
+                Box::new(InvertedIndexRangeQuery::new(term(lo), term(hi)))
             }
             Query::Fuzzy {
                 field,
@@ -287,61 +359,106 @@ impl TantivyIndex {
     }
 }
 
-/// A token pattern with `*` / `?` as a regular expression over whole tokens.
-fn wildcard_regex(t: &Text) -> String {
-    let mut re = String::from("(?s)");
-    let mut buf = [0u8; 4];
-    for p in &t.0 {
-        match p {
-            Piece::Star => re.push_str(".*"),
-            Piece::Question => re.push('.'),
-            Piece::Lit(c) => re.push_str(&regex::escape(c.encode_utf8(&mut buf))),
-        }
-    }
-    re
-}
-
 impl SearchIndex for TantivyIndex {
     fn applied_seq(&self) -> i64 {
-        self.applied.load(Ordering::Acquire)
+        self.read_recent().map_or(0, |r| r.seq)
     }
 
     fn apply(&self, ops: Vec<IndexOp>, seq: i64) -> anyhow::Result<()> {
-        let f = &self.fields;
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
+        if ops
+            .iter()
+            .any(|o| matches!(o, IndexOp::PurgeOrg { .. } | IndexOp::PurgeAll))
+        {
+            return self.apply_bulk(ops, seq);
+        }
+        // Tokenized before taking the lock: searches wait on it.
+        let entries: Vec<(String, Option<Arc<RecentDoc>>)> = ops
+            .into_iter()
+            .filter_map(|op| match op {
+                IndexOp::Upsert(d) => {
+                    let key = IndexedDoc::key(&d.org_id, &d.index, &d.name);
+                    Some((key, Some(Arc::new(RecentDoc::new(d)))))
+                }
+                IndexOp::Delete { key } => Some((key, None)),
+                IndexOp::PurgeOrg { .. } | IndexOp::PurgeAll => None,
+            })
+            .collect();
+        let pending = {
+            let mut r = self.write_recent()?;
+            for (key, doc) in entries {
+                r.entries.insert(key, Entry { seq, doc });
+            }
+            r.seq = r.seq.max(seq);
+            r.entries.len()
+        };
+        if pending > PENDING_MAX {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn apply_bulk(&self, ops: Vec<IndexOp>, seq: i64) -> anyhow::Result<()> {
+        let mut w = self.lock_writer()?;
+        // What is pending goes first: the bulk operations come after it in the log.
+        let pending: Vec<(String, Entry)> = self
+            .read_recent()?
+            .entries
+            .iter()
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        for (key, e) in pending {
+            self.write_one(&mut w, key, e.doc.map(|d| d.doc.clone()))?;
+        }
         for op in ops {
             match op {
                 IndexOp::Upsert(d) => {
                     let key = IndexedDoc::key(&d.org_id, &d.index, &d.name);
-                    w.delete_term(self.term(f.key, &key));
-                    w.add_document(doc!(
-                        f.key => key,
-                        f.org => d.org_id,
-                        f.idx => d.index,
-                        f.name => d.name,
-                        f.content => d.content,
-                    ))?;
+                    self.write_one(&mut w, key, Some(d))?;
                 }
-                IndexOp::Delete { key } => {
-                    w.delete_term(self.term(f.key, &key));
-                }
+                IndexOp::Delete { key } => self.write_one(&mut w, key, None)?,
                 IndexOp::PurgeOrg { org_id } => {
-                    w.delete_term(self.term(f.org, &org_id));
+                    w.delete_term(self.term(self.fields.org, &org_id));
                 }
                 IndexOp::PurgeAll => {
                     w.delete_all_documents()?;
                 }
             }
         }
-        let mut commit = w.prepare_commit()?;
-        commit.set_payload(&seq.to_string());
-        commit.commit()?;
-        drop(w);
+        self.commit(&mut w, seq)?;
+        let mut r = self.write_recent()?;
         self.reader.reload()?;
-        self.applied.store(seq, Ordering::Release);
+        r.entries.clear();
+        r.seq = seq;
+        Ok(())
+    }
+
+    fn pending(&self) -> usize {
+        self.read_recent().map_or(0, |r| r.entries.len())
+    }
+
+    fn flush(&self) -> anyhow::Result<()> {
+        let mut w = self.lock_writer()?;
+        let (pending, seq) = {
+            let r = self.read_recent()?;
+            let pending: Vec<(String, Entry)> = r
+                .entries
+                .iter()
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect();
+            (pending, r.seq)
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        for (key, e) in pending {
+            self.write_one(&mut w, key, e.doc.map(|d| d.doc.clone()))?;
+        }
+        self.commit(&mut w, seq)?;
+        // The new reader and the pruned changes are swapped in together, so a search
+        // sees each document exactly once.
+        let mut r = self.write_recent()?;
+        self.reader.reload()?;
+        r.entries.retain(|_, e| e.seq > seq);
         Ok(())
     }
 
@@ -354,13 +471,28 @@ impl SearchIndex for TantivyIndex {
         rows: usize,
     ) -> Result<Hits, SearchError> {
         let f = &self.fields;
-        let scoped = BooleanQuery::new(vec![
+        let compiled = self.compile(query)?;
+        let matcher = Matcher::new(query)?;
+        let prefix = IndexedDoc::key(org_id, index, "");
+        let (searcher, masked, mut recent) = {
+            let r = self.read_recent().map_err(SearchError::Internal)?;
+            let mut masked = Vec::new();
+            let mut found = Vec::new();
+            for (key, e) in r.entries.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+                masked.push(self.term(f.key, key));
+                if let Some(d) = e.doc.as_ref().filter(|d| matcher.matches(d)) {
+                    found.push(d.doc.name.clone());
+                }
+            }
+            (self.reader.searcher(), masked, found)
+        };
+        let mut clauses: Vec<(TOccur, Box<dyn TQuery>)> = vec![
             (
                 TOccur::Must,
                 Box::new(TermQuery::new(
                     self.term(f.org, org_id),
                     IndexRecordOption::Basic,
-                )) as Box<dyn TQuery>,
+                )),
             ),
             (
                 TOccur::Must,
@@ -369,29 +501,33 @@ impl SearchIndex for TantivyIndex {
                     IndexRecordOption::Basic,
                 )),
             ),
-            (TOccur::Must, self.compile(query)?),
-        ]);
-        let searcher = self.reader.searcher();
-        let total = searcher
+            (TOccur::Must, compiled),
+        ];
+        if !masked.is_empty() {
+            clauses.push((TOccur::MustNot, Box::new(TermSetQuery::new(masked))));
+        }
+        let scoped = BooleanQuery::new(clauses);
+        let stored = searcher
             .search(&scoped, &Count)
             .map_err(|e| SearchError::Internal(e.into()))?;
-        let wanted = rows.min(total.saturating_sub(start));
-        if wanted == 0 {
-            return Ok(Hits {
-                total,
-                names: Vec::new(),
-            });
-        }
-        let top = TopDocs::with_limit(wanted)
-            .and_offset(start)
-            .order_by_string_fast_field("name", Order::Asc);
-        let found = searcher
-            .search(&scoped, &top)
-            .map_err(|e| SearchError::Internal(e.into()))?;
-        Ok(Hits {
-            total,
-            names: found.into_iter().filter_map(|(name, _)| name).collect(),
-        })
+        let total = stored + recent.len();
+        // The first start + rows names of each source, merged.
+        let wanted = start.saturating_add(rows).min(stored);
+        let mut names = if wanted == 0 {
+            Vec::new()
+        } else {
+            let top = TopDocs::with_limit(wanted).order_by_string_fast_field("name", Order::Asc);
+            searcher
+                .search(&scoped, &top)
+                .map_err(|e| SearchError::Internal(e.into()))?
+                .into_iter()
+                .filter_map(|(name, _)| name)
+                .collect()
+        };
+        recent.sort_unstable();
+        names = merge_sorted(names, recent);
+        let names = names.into_iter().skip(start).take(rows).collect();
+        Ok(Hits { total, names })
     }
 
     fn size_on_disk(&self) -> u64 {
@@ -409,6 +545,42 @@ impl SearchIndex for TantivyIndex {
                 .unwrap_or(0)
         }
         walk(&self.dir)
+    }
+
+    fn checkpoint(&self) -> anyhow::Result<()> {
+        let _commits_held = self.lock_writer()?;
+        self.directory.checkpoint()?;
+        Ok(())
+    }
+}
+
+/// Two ascending lists as one.
+fn merge_sorted(a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        if x <= y {
+            out.extend(a.next());
+        } else {
+            out.extend(b.next());
+        }
+    }
+    out.extend(a);
+    out.extend(b);
+    out
+}
+
+impl Drop for TantivyIndex {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            tracing::warn!(error = %e, "committing pending search changes failed");
+        }
+        if let Err(e) = SearchIndex::checkpoint(self) {
+            tracing::warn!(error = %e, "checkpointing the search index failed");
+        }
     }
 }
 
@@ -432,6 +604,59 @@ mod tests {
         ix.search("o1", "node", &parsed, 0, 100).unwrap().names
     }
 
+    fn first_batch(ix: &TantivyIndex) {
+        assert_eq!(find(ix, "id:foo-bar"), ["foo-bar"]);
+        assert_eq!(find(ix, "id:foo* AND NOT bar"), ["foo", "foo-bar"]);
+        assert_eq!(find(ix, "path:foo\\/*"), ["foo"]);
+        assert_eq!(find(ix, "role:web AND env:prod"), ["foo"]);
+        assert_eq!(find(ix, "role:web OR role:db"), ["foo", "foo-bar"]);
+        assert_eq!(find(ix, "NOT env:prod"), ["baz"]);
+        assert_eq!(find(ix, "env:prod -role:db"), ["foo"]);
+        assert_eq!(find(ix, "languages:ruby"), ["baz"]);
+        assert_eq!(find(ix, "languages_ruby:*"), ["baz"]);
+        assert_eq!(find(ix, "*_version:3"), ["baz"]);
+        assert_eq!(find(ix, "d:\"Hello big World\""), ["foo-bar"]);
+        assert!(find(ix, "d:\"Hello World\"").is_empty());
+        assert_eq!(find(ix, "d:\"Hello World\"~1"), ["foo-bar"]);
+        assert_eq!(find(ix, "big"), ["foo-bar"]);
+        assert!(find(ix, "d:hello").is_empty(), "case-sensitive");
+        assert_eq!(find(ix, "n:[10 TO 20]"), ["foo", "foo-bar"]);
+        assert_eq!(find(ix, "n:{10 TO 30}"), ["foo-bar"]);
+        assert_eq!(find(ix, "n:[25 TO *]"), ["baz"]);
+        assert_eq!(find(ix, "n:[* TO *]").len(), 3);
+        assert_eq!(find(ix, "*:*").len(), 3);
+        assert_eq!(find(ix, "i?:ba?"), ["baz"]);
+        assert_eq!(find(ix, "id:fo~1"), ["foo"]);
+        assert_eq!(find(ix, "id:oof~2"), ["foo"]);
+        let all = query::parse("*:*").unwrap();
+        let page = ix.search("o1", "node", &all, 1, 1).unwrap();
+        assert_eq!(
+            page,
+            Hits {
+                total: 3,
+                names: vec!["foo".into()]
+            }
+        );
+        assert_eq!(ix.search("o1", "node", &all, 5, 10).unwrap().names.len(), 0);
+        assert_eq!(ix.search("o1", "node", &all, 0, 0).unwrap().total, 3);
+        assert_eq!(ix.search("o2", "node", &all, 0, 10).unwrap().total, 0);
+        assert_eq!(ix.search("o1", "role", &all, 0, 10).unwrap().total, 0);
+    }
+
+    fn second_batch(ix: &TantivyIndex) {
+        assert_eq!(find(ix, "*:*"), ["baz", "foo-bar"]);
+        assert_eq!(find(ix, "id:baz2"), ["baz"]);
+        assert!(
+            find(ix, "id:baz").is_empty(),
+            "the replaced version is gone"
+        );
+        assert!(
+            find(ix, "id:foo").is_empty(),
+            "the deleted document is gone"
+        );
+    }
+
+    /// The same answers from pending changes, from tantivy, and from both mixed.
     #[test]
     fn engine_semantics() {
         let dir = tempfile::tempdir().unwrap();
@@ -447,37 +672,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ix.applied_seq(), 7);
-        assert_eq!(find(&ix, "id:foo-bar"), ["foo-bar"]);
-        assert_eq!(find(&ix, "id:foo* AND NOT bar"), ["foo", "foo-bar"]);
-        assert_eq!(find(&ix, "path:foo\\/*"), ["foo"]);
-        assert_eq!(find(&ix, "role:web AND env:prod"), ["foo"]);
-        assert_eq!(find(&ix, "role:web OR role:db"), ["foo", "foo-bar"]);
-        assert_eq!(find(&ix, "NOT env:prod"), ["baz"]);
-        assert_eq!(find(&ix, "languages:ruby"), ["baz"]);
-        assert_eq!(find(&ix, "languages_ruby:*"), ["baz"]);
-        assert_eq!(find(&ix, "d:\"Hello big World\""), ["foo-bar"]);
-        assert!(find(&ix, "d:\"Hello World\"").is_empty());
-        assert!(find(&ix, "d:hello").is_empty(), "case-sensitive");
-        assert_eq!(find(&ix, "n:[10 TO 20]"), ["foo", "foo-bar"]);
-        assert_eq!(find(&ix, "n:{10 TO 30}"), ["foo-bar"]);
-        assert_eq!(find(&ix, "n:[25 TO *]"), ["baz"]);
-        assert_eq!(find(&ix, "n:[* TO *]").len(), 3);
-        assert_eq!(find(&ix, "*:*").len(), 3);
-        assert_eq!(find(&ix, "i?:ba?"), ["baz"]);
-        assert_eq!(find(&ix, "id:fo~1"), ["foo"]);
-        let all = query::parse("*:*").unwrap();
-        let page = ix.search("o1", "node", &all, 1, 1).unwrap();
-        assert_eq!(
-            page,
-            Hits {
-                total: 3,
-                names: vec!["foo".into()]
-            }
-        );
-        assert_eq!(ix.search("o1", "node", &all, 5, 10).unwrap().names.len(), 0);
-        assert_eq!(ix.search("o1", "node", &all, 0, 0).unwrap().total, 3);
-        assert_eq!(ix.search("o2", "node", &all, 0, 10).unwrap().total, 0);
-        assert_eq!(ix.search("o1", "role", &all, 0, 10).unwrap().total, 0);
+        assert_eq!(ix.pending(), 3);
+        first_batch(&ix);
+        ix.flush().unwrap();
+        assert_eq!(ix.pending(), 0);
+        first_batch(&ix);
 
         ix.apply(
             vec![
@@ -489,11 +688,11 @@ mod tests {
             9,
         )
         .unwrap();
-        assert_eq!(find(&ix, "*:*"), ["baz", "foo-bar"]);
-        assert_eq!(find(&ix, "id:baz2"), ["baz"]);
+        second_batch(&ix);
         drop(ix);
         let ix = TantivyIndex::open(dir.path()).unwrap();
         assert_eq!(ix.applied_seq(), 9, "resumes from the committed sequence");
+        second_batch(&ix);
         ix.apply(
             vec![IndexOp::PurgeOrg {
                 org_id: "o1".into(),
@@ -506,6 +705,33 @@ mod tests {
     }
 
     #[test]
+    fn pages_merge_stored_and_pending_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = TantivyIndex::open(dir.path()).unwrap();
+        let batch = |names: &[&str]| -> Vec<IndexOp> {
+            names.iter().map(|n| doc(n, json!({"k": "v"}))).collect()
+        };
+        ix.apply(batch(&["a", "c", "e", "g"]), 1).unwrap();
+        ix.flush().unwrap();
+        ix.apply(batch(&["b", "d", "f"]), 2).unwrap();
+        // Deleting a stored document while it is pending.
+        ix.apply(
+            vec![IndexOp::Delete {
+                key: IndexedDoc::key("o1", "node", "c"),
+            }],
+            3,
+        )
+        .unwrap();
+        let all = query::parse("k:v").unwrap();
+        let page = |start, rows| ix.search("o1", "node", &all, start, rows).unwrap();
+        assert_eq!(page(0, 10).names, ["a", "b", "d", "e", "f", "g"]);
+        assert_eq!(page(0, 10).total, 6);
+        assert_eq!(page(1, 3).names, ["b", "d", "e"]);
+        assert_eq!(page(5, 3).names, ["g"]);
+        assert!(page(6, 3).names.is_empty());
+    }
+
+    #[test]
     fn ranges_across_segments() {
         let dir = tempfile::tempdir().unwrap();
         let ix = TantivyIndex::open(dir.path()).unwrap();
@@ -515,6 +741,9 @@ mod tests {
         {
             ix.apply(vec![doc(n, json!({"memory": {"total": m}}))], i as i64 + 1)
                 .unwrap();
+            if i < 2 {
+                ix.flush().unwrap();
+            }
         }
         assert_eq!(find(&ix, "memory_total:[3000 TO 9000]"), ["b", "c"]);
         assert_eq!(find(&ix, "total:[* TO 5000]"), ["a", "b"]);

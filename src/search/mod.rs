@@ -4,21 +4,27 @@
 //!
 //! The database is the source of truth. Every searchable write appends a change row in
 //! its own transaction; one tailer task per index applies new rows in sequence order, many
-//! at a time in one commit (group commit), and records the last sequence applied. Writes
-//! wait (see `wait_for`) until the index has applied the log head as of their commit, so
-//! a write's response means its change is searchable; searches wait for the head too,
-//! which keeps several processes on one PostgreSQL consistent with each other.
+//! at a time (group commit), making them searchable at once (`recent`); a flusher task
+//! commits them to tantivy in the background, recording the last sequence committed, and
+//! checkpoints the files when idle (`directory`). Writes that appended a change wait (see
+//! `wait_for`) until the index has applied the log head as of their commit, so a write's
+//! response means its change is searchable; searches wait for the head too, which keeps
+//! several processes on one PostgreSQL consistent with each other. After a restart the
+//! index replays the log from tantivy's last commit.
 
+pub mod directory;
 pub mod engine;
 pub mod feed;
 pub mod flatten;
+pub mod prune;
 pub mod query;
+pub mod recent;
 pub mod rows;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{watch, Notify};
 
@@ -31,12 +37,21 @@ const POLL: Duration = Duration::from_millis(200);
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// Change rows applied per commit at most.
 const BATCH: i64 = 2000;
+/// Applied changes are committed to storage this often…
+const FLUSH_EVERY: Duration = Duration::from_millis(500);
+/// …or as soon as this many are pending.
+const FLUSH_AT: usize = 512;
+/// A checkpoint (see `directory`) follows this much idleness after a commit…
+const CHECKPOINT_IDLE: Duration = Duration::from_secs(1);
+/// …or this long after the last one under a steady stream of writes.
+const CHECKPOINT_MAX: Duration = Duration::from_secs(60);
 
 struct Inner {
     engine: Arc<dyn SearchIndex>,
     store: Store,
     applied: watch::Sender<i64>,
     wake: Notify,
+    flush_wake: Notify,
 }
 
 /// The search service in `AppState`: cheap to clone.
@@ -71,9 +86,11 @@ impl Search {
             store,
             applied,
             wake: Notify::new(),
+            flush_wake: Notify::new(),
         });
         open.insert(key, Arc::downgrade(&inner));
         tokio::spawn(tail(Arc::downgrade(&inner)));
+        tokio::spawn(flusher(Arc::downgrade(&inner)));
         Ok(Search { inner: Some(inner) })
     }
 
@@ -153,6 +170,9 @@ async fn tail(weak: Weak<Inner>) {
         match step(&inner).await {
             Ok(true) => {
                 failures = 0;
+                if inner.engine.pending() >= FLUSH_AT {
+                    inner.flush_wake.notify_one();
+                }
                 continue;
             }
             Ok(false) => failures = 0,
@@ -169,31 +189,78 @@ async fn tail(weak: Weak<Inner>) {
     }
 }
 
+/// Commits applied changes to the engine's storage in the background (every
+/// `FLUSH_EVERY`, or sooner once `FLUSH_AT` are pending), and checkpoints the index
+/// once it has been idle for `CHECKPOINT_IDLE` (or every `CHECKPOINT_MAX` under load).
+async fn flusher(weak: Weak<Inner>) {
+    let mut last_flush = Instant::now();
+    let mut last_checkpoint = Instant::now();
+    let mut dirty = false;
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let engine = inner.engine.clone();
+        if engine.pending() > 0 {
+            match tokio::task::spawn_blocking(move || engine.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "committing search changes failed"),
+                Err(e) => tracing::error!(error = %e, "committing search changes failed"),
+            }
+            dirty = true;
+            last_flush = Instant::now();
+        }
+        if dirty
+            && (last_flush.elapsed() >= CHECKPOINT_IDLE
+                || last_checkpoint.elapsed() >= CHECKPOINT_MAX)
+        {
+            let engine = inner.engine.clone();
+            match tokio::task::spawn_blocking(move || engine.checkpoint()).await {
+                Ok(Ok(())) => dirty = false,
+                Ok(Err(e)) => tracing::warn!(error = %e, "checkpointing the search index failed"),
+                Err(e) => tracing::warn!(error = %e, "checkpointing the search index failed"),
+            }
+            last_checkpoint = Instant::now();
+        }
+        tokio::select! {
+            _ = inner.flush_wake.notified() => {}
+            _ = tokio::time::sleep(FLUSH_EVERY) => {}
+        }
+    }
+}
+
 /// Applies one batch; `Ok(true)` when it made progress.
 async fn step(inner: &Inner) -> anyhow::Result<bool> {
     let applied = inner.engine.applied_seq();
-    let head = inner.store.search_change_head().await?;
-    if head == applied {
-        return Ok(false);
-    }
-    if applied == 0 || applied > head {
-        // A new index (or one from another database): build it from the tables instead
-        // of replaying the whole log.
-        rebuild(inner.engine.clone(), &inner.store).await?;
-    } else {
+    if applied > 0 {
         let changes = inner.store.search_changes_after(applied, BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.seq) else {
-            return Ok(false);
-        };
-        let ops = feed::resolve(&inner.store, &changes).await?;
-        apply(inner.engine.clone(), ops, last).await?;
+        if let Some(last) = changes.last().map(|c| c.seq) {
+            let ops = feed::resolve(&inner.store, &changes).await?;
+            apply(inner.engine.clone(), ops, last).await?;
+            inner.applied.send_replace(inner.engine.applied_seq());
+            return Ok(true);
+        }
     }
+    let head = inner.store.search_change_head().await?;
+    if head == applied || (applied > 0 && head > applied) {
+        // Nothing new, or rows committed between the two reads (the next step takes them).
+        return Ok(head != applied);
+    }
+    // A new index (or one from another database): build it from the tables instead of
+    // replaying the whole log.
+    rebuild(inner.engine.clone(), &inner.store).await?;
     inner.applied.send_replace(inner.engine.applied_seq());
     Ok(true)
 }
 
 async fn apply(engine: Arc<dyn SearchIndex>, ops: Vec<IndexOp>, seq: i64) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || engine.apply(ops, seq)).await?
+}
+
+async fn apply_bulk(
+    engine: Arc<dyn SearchIndex>,
+    ops: Vec<IndexOp>,
+    seq: i64,
+) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || engine.apply_bulk(ops, seq)).await?
 }
 
 /// Rebuilds the index from the object tables: everything is dropped, every indexable
@@ -222,10 +289,10 @@ pub async fn rebuild(engine: Arc<dyn SearchIndex>, store: &Store) -> anyhow::Res
             // Intermediate commits keep memory bounded. They record sequence 0, so a
             // crash part-way leaves an index that is rebuilt again on the next start.
             let batch = std::mem::take(&mut ops);
-            apply(engine.clone(), batch, 0).await?;
+            apply_bulk(engine.clone(), batch, 0).await?;
         }
     }
-    apply(engine, ops, head).await?;
+    apply_bulk(engine, ops, head).await?;
     Ok(count)
 }
 

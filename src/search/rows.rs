@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::feed::engine_index;
-use super::flatten;
+use super::prune;
 use crate::auth::Requestor;
 use crate::model::{client, data_bag};
 use crate::store::Store;
@@ -59,17 +59,26 @@ impl IndexName {
     }
 }
 
-/// One matched object: the id its read permission is checked on, its full row, and the
-/// view partial-search paths resolve against.
+/// One matched object: the id its read permission is checked on, and its document.
 pub struct Row {
     pub name: String,
     pub acl_id: String,
-    pub full: Value,
-    pub view: Value,
+    doc: Doc,
+}
+
+enum Doc {
+    /// A node, role or environment: answered as stored (JSON text, never re-encoded).
+    Stored(String),
+    /// A data bag item's stored body (answered wrapped).
+    Item(String),
+    /// A client, as rendered.
+    Client(Value),
 }
 
 /// Loads the named objects in `names` order (objects deleted since indexing are skipped).
-/// `bag_id` is the data bag's id (items are authorized by their bag).
+/// `bag_id` is the data bag's id (items are authorized by their bag). Without
+/// `with_body`, documents are not read (see `needs_body`).
+#[allow(clippy::too_many_arguments)]
 pub async fn load(
     store: &Store,
     org_id: &str,
@@ -78,6 +87,7 @@ pub async fn load(
     bag_id: Option<&str>,
     names: &[String],
     api_version: u8,
+    with_body: bool,
 ) -> crate::error::Result<Vec<Row>> {
     let mut by_name: HashMap<String, Row> = HashMap::with_capacity(names.len());
     match index {
@@ -91,12 +101,11 @@ pub async fn load(
                 } else {
                     None
                 };
-                let full = client::render(&c, org_name, pk.as_deref());
+                let doc = Doc::Client(client::render(&c, org_name, pk.as_deref()));
                 let row = Row {
                     name: c.name.clone(),
                     acl_id: c.id.clone(),
-                    view: full.clone(),
-                    full,
+                    doc,
                 };
                 by_name.insert(c.name, row);
             }
@@ -107,27 +116,20 @@ pub async fn load(
                 _ => "",
             };
             for o in store
-                .search_objects_named(org_id, index.kind(), bag, names)
+                .search_objects_named(org_id, index.kind(), bag, names, with_body)
                 .await?
             {
-                let Ok(body) = serde_json::from_str::<Value>(&o.body) else {
-                    continue;
-                };
-                let (full, view) = match index {
-                    IndexName::Bag(b) => (data_bag::wrapped_item(&body, b, &o.name), body),
-                    IndexName::Node => (body.clone(), flatten::node_view(&body)),
-                    _ => (body.clone(), body),
-                };
                 let acl_id = bag_id.map_or_else(|| o.id.clone(), str::to_string);
-                by_name.insert(
-                    o.name.clone(),
-                    Row {
-                        name: o.name,
-                        acl_id,
-                        full,
-                        view,
-                    },
-                );
+                let doc = match index {
+                    IndexName::Bag(_) => Doc::Item(o.body),
+                    _ => Doc::Stored(o.body),
+                };
+                let row = Row {
+                    name: o.name.clone(),
+                    acl_id,
+                    doc,
+                };
+                by_name.insert(o.name, row);
             }
         }
     }
@@ -195,26 +197,84 @@ pub fn extract(doc: &Value, path: &[String]) -> Value {
     cur.clone()
 }
 
-/// Rows as returned: full objects, or `{"url", "data"}` for a partial search.
+/// The answer's JSON text: `{"total", "start", "rows"}` with full objects (spliced in as
+/// stored), or `{"url", "data"}` extracts for a partial search.
 pub fn render(
     rows: Vec<Row>,
     paths: Option<&Paths>,
     base: &str,
     org: &str,
     index: &IndexName,
-) -> Vec<Value> {
-    rows.into_iter()
-        .map(|r| match paths {
-            None => r.full,
+    total: usize,
+    start: usize,
+) -> String {
+    let capacity = rows
+        .iter()
+        .map(|r| match (&r.doc, paths) {
+            (Doc::Stored(t), None) | (Doc::Item(t), None) => t.len() + 200,
+            _ => 200,
+        })
+        .sum::<usize>();
+    let mut out = String::with_capacity(capacity + 64);
+    out.push_str(&format!(r#"{{"total":{total},"start":{start},"rows":["#));
+    let wanted = prune::Paths::new(paths.into_iter().flatten().map(|(_, p)| p.as_slice()));
+    let body_needed = needs_body(index, paths);
+    let mut first = true;
+    for r in rows {
+        let text = match paths {
+            None => match r.doc {
+                Doc::Stored(t) => t,
+                Doc::Item(t) => match serde_json::from_str::<Value>(&t) {
+                    Ok(body) => data_bag::wrapped_item(&body, bag_of(index), &r.name).to_string(),
+                    Err(_) => continue,
+                },
+                Doc::Client(v) => v.to_string(),
+            },
             Some(paths) => {
+                let view = match (&r.doc, index) {
+                    _ if !body_needed => Some(json!({ "name": r.name })),
+                    (Doc::Stored(t), IndexName::Node) => prune::node_view(t, &wanted),
+                    (Doc::Stored(t), _) | (Doc::Item(t), _) => serde_json::from_str(t).ok(),
+                    (Doc::Client(v), _) => Some(v.clone()),
+                };
+                let Some(view) = view else { continue };
                 let data: Map<String, Value> = paths
                     .iter()
-                    .map(|(alias, path)| (alias.clone(), extract(&r.view, path)))
+                    .map(|(alias, path)| (alias.clone(), extract(&view, path)))
                     .collect();
-                json!({ "url": format!("{base}{}", index.path(org, &r.name)), "data": data })
+                let url = format!("{base}{}", index.path(org, &r.name));
+                json!({ "url": url, "data": data }).to_string()
             }
-        })
-        .collect()
+        };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&text);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Whether rendering reads the stored documents: not for a partial search of nodes, roles
+/// or environments that asks for names only (`knife search -i`), since a document's name
+/// is its row's.
+pub fn needs_body(index: &IndexName, paths: Option<&Paths>) -> bool {
+    let names_only = |p: &Paths| {
+        p.iter()
+            .all(|(_, path)| path.len() == 1 && path[0] == "name")
+    };
+    match (index, paths) {
+        (IndexName::Node | IndexName::Role | IndexName::Environment, Some(p)) => !names_only(p),
+        _ => true,
+    }
+}
+
+fn bag_of(index: &IndexName) -> &str {
+    match index {
+        IndexName::Bag(b) => b,
+        _ => "",
+    }
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ pub(crate) async fn record_change(
     org_id: &str,
     change: &SearchChange,
 ) -> Result<(), sqlx::Error> {
-    super::search::serialize_change_log(tx).await?;
+    super::search::prepare_append(tx).await?;
     let sql = "INSERT INTO search_changes (org_id, idx, item, op, created_at) VALUES ($1, $2, $3, $4, $5)";
     let op = if change.deleted { "delete" } else { "upsert" };
     execute!(

@@ -1,7 +1,9 @@
 //! What the search index reads from the database: the change log, the objects it names
 //! (in batches), and the ACL answers that filter result rows.
 
+use std::cell::Cell;
 use std::collections::HashSet;
+use std::future::Future;
 
 use super::clients::ClientRow;
 use super::objects::{ObjectRow, OBJECT_COLUMNS};
@@ -30,17 +32,35 @@ fn placeholders(from: usize, n: usize) -> String {
 
 /// Records that an org's documents are gone (its deletion).
 pub(crate) async fn record_org_purge(tx: &mut Tx, org_id: &str) -> Result<(), sqlx::Error> {
-    serialize_change_log(tx).await?;
+    prepare_append(tx).await?;
     let sql = "INSERT INTO search_changes (org_id, idx, item, op, created_at) VALUES ($1, '', '', 'purge', $2)";
     execute!(tx.conn(), sqlx::query(sql).bind(org_id).bind(super::now()))?;
     Ok(())
 }
 
-/// On PostgreSQL, concurrent transactions could commit their change rows out of sequence
-/// order, and a reader that has passed sequence N would then miss a late N-1. A
-/// transaction-scoped advisory lock taken before appending makes commit order follow
-/// sequence order (held only from the append to the commit). SQLite has one writer.
-pub(crate) async fn serialize_change_log(tx: &mut Tx) -> Result<(), sqlx::Error> {
+tokio::task_local! {
+    static APPENDED: Cell<bool>;
+}
+
+/// Runs `f` (a request) and tells whether it appended to the change log (so the
+/// read-your-writes layer waits only for requests that changed something searchable).
+pub async fn tracking_appends<F: Future>(f: F) -> (F::Output, bool) {
+    APPENDED
+        .scope(Cell::new(false), async {
+            let out = f.await;
+            (out, APPENDED.with(Cell::get))
+        })
+        .await
+}
+
+/// Runs before each append to the change log. It notes the append for
+/// `tracking_appends`. And on PostgreSQL, concurrent transactions could commit their
+/// change rows out of sequence order, and a reader that has passed sequence N would then
+/// miss a late N-1: a transaction-scoped advisory lock taken before appending makes
+/// commit order follow sequence order (held only from the append to the commit). SQLite
+/// has one writer.
+pub(crate) async fn prepare_append(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    let _ = APPENDED.try_with(|a| a.set(true));
     if let super::Db::Postgres(c) = tx.conn() {
         sqlx::query("SELECT pg_advisory_xact_lock(7316827)")
             .execute(c)
@@ -60,18 +80,25 @@ impl Store {
         on_db!(self.pool(), p => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(p).await)
     }
 
-    /// Documents of one kind (and bag) by name; missing names are left out.
+    /// Documents of one kind (and bag) by name; missing names are left out. Without
+    /// `with_body`, bodies are left empty (not read).
     pub async fn search_objects_named(
         &self,
         org_id: &str,
         kind: &str,
         bag: &str,
         names: &[String],
+        with_body: bool,
     ) -> Result<Vec<ObjectRow>, sqlx::Error> {
+        let columns = if with_body {
+            OBJECT_COLUMNS
+        } else {
+            "id, org_id, kind, bag, name, '' AS body, created_at, updated_at"
+        };
         let mut out = Vec::with_capacity(names.len());
         for chunk in names.chunks(CHUNK) {
             let sql = format!(
-                "SELECT {OBJECT_COLUMNS} FROM objects WHERE org_id = $1 AND kind = $2 AND bag = $3 AND name IN ({})",
+                "SELECT {columns} FROM objects WHERE org_id = $1 AND kind = $2 AND bag = $3 AND name IN ({})",
                 placeholders(4, chunk.len())
             );
             let rows: Vec<ObjectRow> = on_db!(self.pool(), p => {

@@ -60,8 +60,9 @@ pub struct TestServer {
     pg_cleanup: Option<(String, String)>,
 }
 
-/// A fresh database URL: SQLite in `dir`, or a new PostgreSQL database.
-async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+/// A fresh database URL: SQLite in `dir`, or a new PostgreSQL database (with the admin
+/// URL and name to drop it by).
+pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("brigade_test_{}", uuid::Uuid::new_v4().simple());
@@ -329,22 +330,36 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
         if let Some((admin, name)) = self.pg_cleanup.take() {
-            // A separate runtime: Drop cannot await, and the test's runtime may be ending.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut c)
-                                .await;
-                    }
-                });
-            })
-            .join();
+            drop_database(admin, name);
         }
     }
+}
+
+/// Drops a PostgreSQL database made by `fresh_database` when it goes out of scope.
+pub struct DropDatabase(pub Option<(String, String)>);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.0.take() {
+            drop_database(admin, name);
+        }
+    }
+}
+
+fn drop_database(admin: String, name: String) {
+    // A separate runtime: Drop cannot await, and the test's runtime may be ending.
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        });
+    })
+    .join();
 }

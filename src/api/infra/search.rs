@@ -3,11 +3,12 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::reply;
 use crate::api::{ApiVersion, BaseUrl};
@@ -19,6 +20,7 @@ use crate::search::feed::BUILT_IN;
 use crate::search::query;
 use crate::search::rows::{self, IndexName, Paths};
 use crate::state::AppState;
+use crate::store::search::tracking_appends;
 
 /// `GET /search`: the built-in indexes and one per data bag.
 pub async fn list_indexes(State(s): State<AppState>, org: Org, base: BaseUrl) -> Result<Response> {
@@ -147,25 +149,31 @@ async fn run(
             bag_id.as_deref(),
             &hits.names,
             version,
+            rows::needs_body(&index, paths.as_ref()),
         )
         .await?
     } else {
         Vec::new()
     };
     let permitted = rows::readable(&s.store, who, loaded).await?;
-    let out = rows::render(permitted, paths.as_ref(), &base.0, &org.0.name, &index);
-    Ok(reply(
-        StatusCode::OK,
-        json!({ "total": hits.total, "start": p.start, "rows": out }),
-    ))
+    let text = rows::render(
+        permitted,
+        paths.as_ref(),
+        &base.0,
+        &org.0.name,
+        &index,
+        hits.total,
+        p.start,
+    );
+    Ok(([(CONTENT_TYPE, "application/json")], text).into_response())
 }
 
 /// Holds a successful write's response until the search index has applied the change
-/// log as of that write, so what a client just saved is what it finds next.
+/// log as of that write, so what a client just saved is what it finds next. Requests that
+/// appended nothing to the change log (reads, file uploads, ACL changes…) pass straight on.
 pub async fn read_your_writes(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let response = next.run(req).await;
-    if write && response.status().is_success() && s.search.is_available() {
+    let (response, appended) = tracking_appends(next.run(req)).await;
+    if appended && response.status().is_success() && s.search.is_available() {
         match s.store.search_change_head().await {
             Ok(head) => s.search.wait_for(head).await,
             Err(e) => tracing::warn!(error = %e, "reading the search change head failed"),
