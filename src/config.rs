@@ -30,6 +30,7 @@ pub struct Config {
     pub superuser: SuperuserConfig,
     pub reporting: ReportingConfig,
     pub license: LicenseConfig,
+    pub search: SearchConfig,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -74,6 +75,14 @@ pub struct ReportingConfig {
     pub purge_interval_secs: u64,
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Hours the search change log is kept; 0 keeps it forever. A process whose index was
+    /// offline for longer rebuilds it from the tables on start.
+    pub change_log_retention_hours: u64,
+}
+
 /// What `GET /license` reports. As on the real server it is informational only: nothing
 /// is refused past the count, `limit_exceeded` only tells consoles to show a notice.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -108,6 +117,7 @@ impl Default for Config {
             superuser: SuperuserConfig::default(),
             reporting: ReportingConfig::default(),
             license: LicenseConfig::default(),
+            search: SearchConfig::default(),
             log_format: "text".into(),
         }
     }
@@ -137,6 +147,14 @@ impl Default for ReportingConfig {
         ReportingConfig {
             retention_days: 90,
             purge_interval_secs: 3600,
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            change_log_retention_hours: 168,
         }
     }
 }
@@ -184,6 +202,7 @@ impl std::fmt::Debug for Config {
             .field("superuser", &self.superuser)
             .field("reporting", &self.reporting)
             .field("license", &self.license)
+            .field("search", &self.search)
             .field("log_format", &self.log_format)
             .finish()
     }

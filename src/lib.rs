@@ -12,6 +12,7 @@ pub mod depsolver;
 pub mod error;
 pub mod model;
 pub mod ops;
+pub mod periodic;
 pub mod run;
 pub mod search;
 pub mod state;
@@ -135,6 +136,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let config = state.config.clone();
     let _retention = api::reporting::spawn_retention(state.clone());
+    let _log_retention = search::log_retention::spawn(
+        state.store.clone(),
+        config.search.change_log_retention_hours,
+    );
     let rewrite = default_org_rewrite(config.default_org.clone());
     let app = build_app(state)
         .map_request(rewrite)

@@ -478,3 +478,50 @@ async fn servers_sharing_a_database_converge() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(names(&b, "node", "platform:ubuntu").await, ["n2"]);
 }
+
+/// The change log is pruned (keeping its newest row) with a watermark; an index that was
+/// not following while rows it never applied were pruned rebuilds instead of replaying
+/// what is left, so it does not keep a node deleted in the pruned part.
+#[tokio::test]
+async fn an_index_behind_a_pruned_change_log_rebuilds() {
+    use brigade::search::engine::{SearchIndex, TantivyIndex};
+    use brigade::search::{query, Search};
+    use std::sync::Arc;
+
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    let store = s.state.store.clone();
+    let n = |name: &str| json!({"name": name, "automatic": {"platform": "ubuntu"}});
+    node(&s, n("n1")).await;
+    // A second index over the same database, built up to here and then closed.
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(TantivyIndex::open(dir.path()).unwrap());
+    brigade::search::rebuild(engine.clone(), &store)
+        .await
+        .unwrap();
+    let applied = engine.applied_seq();
+    assert!(applied > 0);
+    drop(engine);
+
+    let r = s.delete(&s.superuser, "/organizations/acme/nodes/n1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    node(&s, n("n2")).await;
+    let head = store.search_change_head().await.unwrap();
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    let (mark, pruned) = store.prune_search_changes(future).await.unwrap();
+    assert_eq!(mark, head - 1, "the newest row is kept");
+    assert!(pruned >= 2, "{pruned}");
+    assert_eq!(store.search_changes_pruned_through().await.unwrap(), mark);
+    assert_eq!(store.search_change_head().await.unwrap(), head);
+    // Nothing older is left to prune.
+    assert_eq!(store.prune_search_changes(future).await.unwrap(), (mark, 0));
+
+    let search = Search::open(dir.path(), store.clone()).unwrap();
+    search.catch_up().await.unwrap();
+    let org = store.org_by_name("acme").await.unwrap().unwrap();
+    let q = query::parse("platform:ubuntu").unwrap();
+    let hits = search.query(&org.id, "node", q, 0, 10).await.unwrap();
+    assert_eq!(hits.names, ["n2"]);
+    // The server's own index, which followed along, agrees.
+    assert_eq!(names(&s, "node", "platform:ubuntu").await, ["n2"]);
+}

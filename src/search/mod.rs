@@ -16,6 +16,7 @@ pub mod directory;
 pub mod engine;
 pub mod feed;
 pub mod flatten;
+pub mod log_retention;
 pub mod prune;
 pub mod query;
 pub mod recent;
@@ -232,6 +233,19 @@ async fn step(inner: &Inner) -> anyhow::Result<bool> {
     let applied = inner.engine.applied_seq();
     if applied > 0 {
         let changes = inner.store.search_changes_after(applied, BATCH).await?;
+        // Rows right after `applied` may be missing because they were pruned (see
+        // `log_retention`) while this index was not following: replaying would skip them.
+        if changes.first().is_some_and(|c| c.seq > applied + 1)
+            && inner.store.search_changes_pruned_through().await? > applied
+        {
+            tracing::warn!(
+                applied,
+                "search change log pruned past this index; rebuilding it"
+            );
+            rebuild(inner.engine.clone(), &inner.store).await?;
+            inner.applied.send_replace(inner.engine.applied_seq());
+            return Ok(true);
+        }
         if let Some(last) = changes.last().map(|c| c.seq) {
             let ops = feed::resolve(&inner.store, &changes).await?;
             apply(inner.engine.clone(), ops, last).await?;

@@ -5,6 +5,8 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+
 use super::clients::ClientRow;
 use super::objects::{ObjectRow, OBJECT_COLUMNS};
 use super::{execute, on_db, Store, Tx};
@@ -19,6 +21,9 @@ pub struct ChangeRow {
     /// `upsert`, `delete`, or `purge` (the whole org).
     pub op: String,
 }
+
+/// The `settings` row holding the change-log pruning watermark.
+const PRUNED_THROUGH: &str = "search_changes_pruned_through";
 
 /// Rows per `IN (…)` list, well under both backends' bind limits.
 const CHUNK: usize = 500;
@@ -78,6 +83,43 @@ impl Store {
     ) -> Result<Vec<ChangeRow>, sqlx::Error> {
         let sql = "SELECT seq, org_id, idx, item, op FROM search_changes WHERE seq > $1 ORDER BY seq LIMIT $2";
         on_db!(self.pool(), p => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(p).await)
+    }
+
+    /// Forgets change-log rows written before `before`, always keeping the newest row (so
+    /// the head never goes back), and records the highest sequence forgotten: an index
+    /// that has not applied that far can no longer replay and must be rebuilt. Returns
+    /// that watermark and how many rows went.
+    pub async fn prune_search_changes(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<(i64, u64), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let sql = "SELECT MAX(seq) FROM search_changes WHERE created_at < $1 \
+                   AND seq < (SELECT MAX(seq) FROM search_changes)";
+        let mark: Option<i64> =
+            on_db!(tx.conn(), c => sqlx::query_scalar(sql).bind(before).fetch_one(c).await)?;
+        let Some(mark) = mark else {
+            return Ok((self.search_changes_pruned_through().await?, 0));
+        };
+        let sql = "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                   ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+        execute!(
+            tx.conn(),
+            sqlx::query(sql).bind(PRUNED_THROUGH).bind(mark.to_string())
+        )?;
+        let n = execute!(
+            tx.conn(),
+            sqlx::query("DELETE FROM search_changes WHERE seq <= $1").bind(mark)
+        )?;
+        tx.commit().await?;
+        Ok((mark, n))
+    }
+
+    /// The highest change-log sequence pruned so far (0: none).
+    pub async fn search_changes_pruned_through(&self) -> Result<i64, sqlx::Error> {
+        let sql = "SELECT value FROM settings WHERE name = $1";
+        let v: Option<String> = on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(PRUNED_THROUGH).fetch_optional(p).await)?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     /// Documents of one kind (and bag) by name; missing names are left out. Without
