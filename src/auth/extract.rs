@@ -36,6 +36,17 @@ pub struct Requestor {
 }
 
 impl Requestor {
+    fn user(u: crate::store::users::UserRow, key_name: &str) -> Requestor {
+        Requestor {
+            kind: RequestorKind::User,
+            id: u.id,
+            name: u.username,
+            superuser: u.superuser,
+            validator: false,
+            key_name: key_name.into(),
+        }
+    }
+
     pub fn is_user(&self) -> bool {
         self.kind == RequestorKind::User
     }
@@ -260,14 +271,7 @@ async fn web_requestor(
         .user_by_name(name)
         .await?
         .ok_or_else(|| unknown_actor(name))?;
-    Ok(Requestor {
-        kind: RequestorKind::User,
-        id: u.id,
-        name: u.username,
-        superuser: u.superuser,
-        validator: false,
-        key_name: "webui".into(),
-    })
+    Ok(Requestor::user(u, "webui"))
 }
 
 async fn load_requestor(
@@ -280,14 +284,7 @@ async fn load_requestor(
             .user_by_id(&c.actor_id)
             .await?
             .ok_or_else(|| invalid_signature(""))?;
-        Ok(Requestor {
-            kind: RequestorKind::User,
-            id: u.id,
-            name: u.username,
-            superuser: u.superuser,
-            validator: false,
-            key_name: c.key_name.clone(),
-        })
+        Ok(Requestor::user(u, &c.key_name))
     } else {
         let cl = state
             .store
