@@ -259,3 +259,38 @@ async fn authenticate_user_checks_passwords() {
         .await;
     assert_eq!(r.status, 403);
 }
+
+#[tokio::test]
+async fn authenticate_user_validates_the_body_before_the_signature() {
+    let s = TestServer::start().await;
+    let nobody = Actor::new(
+        "nobody",
+        &brigade::auth::keygen::generate().await.unwrap().private_pem,
+    );
+    let r = s
+        .signed(
+            &nobody,
+            "POST",
+            "/authenticate_user",
+            None,
+            brigade::auth::signed_header::SignVersion::V1_0,
+            "1",
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": ["invalid user authentication request"]})
+    );
+    let r = s
+        .post(
+            &nobody,
+            "/authenticate_user",
+            &json!({"username": "bob", "password": "secret-password"}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 401,
+        "a well-formed body still needs a known signer"
+    );
+}

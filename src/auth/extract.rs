@@ -64,6 +64,12 @@ pub struct SignedPath(pub String);
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// A route's body validation that runs before the signature is checked, so that a
+/// malformed body is a 400 whoever sends it (erchef validates in `malformed_request`,
+/// before `is_authorized`).
+#[derive(Clone, Copy)]
+pub struct BodyCheck(pub fn(&[u8]) -> Result<(), Error>);
+
 impl<S: Send + Sync> FromRequestParts<S> for Requestor {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
@@ -158,6 +164,10 @@ pub async fn signed_request(
         },
         None => None,
     };
+
+    if let Some(check) = parts.extensions.get::<BodyCheck>() {
+        (check.0)(&decode_content(&parts, bytes.clone(), limit)?)?;
+    }
 
     let web = parts
         .headers

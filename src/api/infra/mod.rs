@@ -31,11 +31,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put, MethodRouter};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
 use super::ApiVersion;
-use crate::auth::extract::signed_request;
+use crate::auth::extract::{signed_request, BodyCheck};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -58,7 +58,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             gate(get(status::show_server_api_version)),
         )
         .route("/license", gate(get(status::show_license)))
-        .route("/authenticate_user", gate(post(users::authenticate_user)))
+        .route(
+            "/authenticate_user",
+            gate(post(users::authenticate_user))
+                .route_layer(Extension(BodyCheck(users::check_authenticate_body))),
+        )
         .route("/system_recovery", gate(post(internal::system_recovery)))
         .route(
             "/organizations/{org}/controls",

@@ -267,14 +267,9 @@ pub async fn list_user_orgs(
     Ok(reply(StatusCode::OK, Value::Array(out)))
 }
 
-/// Password check for other services (chef-manage): superuser only, never for the
-/// superuser itself. An unknown user and a wrong password answer alike.
-pub async fn authenticate_user(
-    State(state): State<AppState>,
-    who: Requestor,
-    body: bytes::Bytes,
-) -> Result<Response> {
-    let body: Map<String, Value> = match serde_json::from_slice::<Value>(&body) {
+/// The `/authenticate_user` body: `(username, password)`, both non-blank strings.
+fn authenticate_body(body: &[u8]) -> Result<(String, String)> {
+    let body: Map<String, Value> = match serde_json::from_slice::<Value>(body) {
         _ if body.iter().all(u8::is_ascii_whitespace) => {
             return Err(Error::bad_request("invalid user authentication request"))
         }
@@ -290,7 +285,22 @@ pub async fn authenticate_user(
         }
     };
     let pass = field("password")?;
-    let name = field("username")?;
+    Ok((field("username")?, pass))
+}
+
+/// Checked before the signature, as erchef does: a malformed body is a 400 for anyone.
+pub fn check_authenticate_body(body: &[u8]) -> Result<()> {
+    authenticate_body(body).map(drop)
+}
+
+/// Password check for other services (chef-manage): superuser only, never for the
+/// superuser itself. An unknown user and a wrong password answer alike.
+pub async fn authenticate_user(
+    State(state): State<AppState>,
+    who: Requestor,
+    body: bytes::Bytes,
+) -> Result<Response> {
+    let (name, pass) = authenticate_body(&body)?;
     authz::require_superuser(&who, "create")?;
     let failed = || Error::unauthorized("Failed to authenticate: Username and password incorrect");
     let Some(u) = state.store.user_by_name(&name).await? else {
