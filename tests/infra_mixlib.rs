@@ -1,6 +1,7 @@
 //! Requests signed by Debian's ruby-mixlib-authentication, the library knife and
-//! chef-client sign with, in protocols 1.0, 1.1 and 1.3. CI installs it; on a machine
-//! without it the test says so and passes only outside CI.
+//! chef-client sign with, in protocols 1.0, 1.1 and 1.3, and chef-client's own path
+//! (validator registration, node save, search, reporting) signed the same way. CI installs
+//! it; on a machine without it the test says so and passes only outside CI.
 
 mod common;
 
@@ -43,14 +44,22 @@ fn mixlib_sign(input: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// False (after saying so) when the signer is missing; CI must have it.
+fn require_mixlib() -> bool {
+    if mixlib_available() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI must install ruby-mixlib-authentication"
+    );
+    eprintln!("skipping: ruby-mixlib-authentication is not installed");
+    false
+}
+
 #[tokio::test]
 async fn knife_signing_library_is_accepted_in_every_protocol() {
-    if !mixlib_available() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must install ruby-mixlib-authentication"
-        );
-        eprintln!("skipping: ruby-mixlib-authentication is not installed");
+    if !require_mixlib() {
         return;
     }
     let s = TestServer::start().await;
@@ -100,4 +109,125 @@ async fn knife_signing_library_is_accepted_in_every_protocol() {
             .await;
         assert_eq!(r.status, 401, "{protocol}");
     }
+}
+
+/// An actor signing as chef-client does: mixlib, protocol 1.1, API version 1, method, path
+/// (no query) and body; `extra` headers ride along unsigned.
+struct ChefClient<'a> {
+    s: &'a TestServer,
+    name: String,
+    key_path: std::path::PathBuf,
+}
+
+impl ChefClient<'_> {
+    async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> common::Response {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let path = path_and_query.split('?').next().unwrap();
+        let headers = mixlib_sign(&json!({
+            "key_path": self.key_path, "method": method, "path": path, "body": body,
+            "user_id": self.name, "protocol": "1.1", "server_api_version": "1",
+        }));
+        let mut req = self
+            .s
+            .client()
+            .request(method.parse().unwrap(), self.s.url(path_and_query))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+        let signed = headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        for (k, v) in signed.chain(extra.iter().copied()) {
+            req = req.header(k, v);
+        }
+        self.s.raw(req.body(body)).await
+    }
+}
+
+#[tokio::test]
+async fn chef_client_path_signed_by_mixlib() {
+    if !require_mixlib() {
+        return;
+    }
+    let s = TestServer::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let signer = |name: &str, pem: &str| {
+        let key_path = keys.path().join(format!("{name}.pem"));
+        std::fs::write(&key_path, pem).unwrap();
+        ChefClient {
+            s: &s,
+            name: name.into(),
+            key_path,
+        }
+    };
+    let v = s.create_org("acme").await;
+    let validator = signer(&v.name, &v.key_pem);
+
+    // Registration: the validator creates the client and receives its key.
+    let body = json!({"name": "web1", "create_key": true});
+    let r = validator
+        .call("POST", "/organizations/acme/clients", Some(&body), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let client = signer("web1", r.body["chef_key"]["private_key"].as_str().unwrap());
+
+    // A validator registers clients but may not make another validator.
+    let body = json!({"name": "rogue", "validator": true, "create_key": true});
+    let r = validator
+        .call("POST", "/organizations/acme/clients", Some(&body), &[])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    // The new client creates its node, saves it with ohai data, and reads it back.
+    let node = json!({"name": "web1", "chef_environment": "_default", "json_class": "Chef::Node",
+                      "chef_type": "node", "run_list": ["recipe[base]"], "normal": {"tags": []}});
+    let nodes = "/organizations/acme/nodes";
+    let r = client.call("POST", nodes, Some(&node), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut saved = node.clone();
+    saved["automatic"] = json!({"ipaddress": "10.0.0.5", "platform": "ubuntu"});
+    let web1 = "/organizations/acme/nodes/web1";
+    let r = client.call("PUT", web1, Some(&saved), &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = client.call("GET", web1, None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["automatic"]["ipaddress"], "10.0.0.5");
+    assert_eq!(r.body["run_list"], json!(["recipe[base]"]));
+
+    // Invalid: a body whose name is not the URL's.
+    let mut renamed = saved.clone();
+    renamed["name"] = json!("web2");
+    let r = client.call("PUT", web1, Some(&renamed), &[]).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // Unauthorized: a node's client cannot delete the validator.
+    let r = client
+        .call(
+            "DELETE",
+            "/organizations/acme/clients/acme-validator",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    // The save is searchable at once, as a recipe's search() sees it.
+    let q = "/organizations/acme/search/node?q=ipaddress:10.0.0.5";
+    let r = client.call("GET", q, None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["total"], 1, "{}", r.text);
+    assert_eq!(r.body["rows"][0]["name"], "web1");
+
+    // Reporting: the run start is accepted with the protocol header, refused without it.
+    let run = json!({"action": "start", "run_id": "5b6d3e2a-6a0b-4c5e-9a51-0f6a2b1c3d4e",
+                     "start_time": "2026-12-03 07:00:00 UTC"});
+    let runs = "/organizations/acme/reports/nodes/web1/runs";
+    let r = client.call("POST", runs, Some(&run), &[]).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let proto = [("X-Ops-Reporting-Protocol-Version", "0.1.0")];
+    let r = client.call("POST", runs, Some(&run), &proto).await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }
