@@ -57,69 +57,23 @@ fn require_mixlib() -> bool {
     false
 }
 
-#[tokio::test]
-async fn knife_signing_library_is_accepted_in_every_protocol() {
-    if !require_mixlib() {
-        return;
-    }
-    let s = TestServer::start().await;
-    s.create_org("acme").await;
-    let key_path = s.state.config.keys_dir().join("pivotal.pem");
-    for protocol in ["1.0", "1.1", "1.3"] {
-        for (method, path, body) in [
-            ("GET", "/organizations/acme", String::new()),
-            ("GET", "/users/pivotal", String::new()),
-            (
-                "POST",
-                "/organizations",
-                json!({"name": format!("org-{}", protocol.replace('.', "")), "full_name": "x"})
-                    .to_string(),
-            ),
-        ] {
-            let headers = mixlib_sign(&json!({
-                "key_path": key_path, "method": method, "path": path, "body": body,
-                "user_id": "pivotal", "protocol": protocol, "server_api_version": "1",
-            }));
-            let mut req = s
-                .client()
-                .request(method.parse().unwrap(), s.url(path))
-                .header("Content-Type", "application/json");
-            for (k, v) in &headers {
-                req = req.header(k, v);
-            }
-            let r = s.raw(req.body(body.clone())).await;
-            assert!(
-                r.status == 200 || r.status == 201,
-                "{protocol} {method} {path}: {} {}",
-                r.status,
-                r.text
-            );
-        }
-        // The same signature over a different body is refused.
-        let headers = mixlib_sign(&json!({
-            "key_path": key_path, "method": "POST", "path": "/organizations", "body": "{\"name\":\"a\",\"full_name\":\"a\"}",
-            "user_id": "pivotal", "protocol": protocol, "server_api_version": "1",
-        }));
-        let mut req = s.client().post(s.url("/organizations"));
-        for (k, v) in &headers {
-            req = req.header(k, v);
-        }
-        let r = s
-            .raw(req.body("{\"name\":\"b\",\"full_name\":\"b\"}"))
-            .await;
-        assert_eq!(r.status, 401, "{protocol}");
-    }
-}
-
-/// An actor signing as chef-client does: mixlib, protocol 1.1, API version 1, method, path
-/// (no query) and body; `extra` headers ride along unsigned.
-struct ChefClient<'a> {
+/// An actor whose requests mixlib signs (API version 1) over method, path without the
+/// query, and body; `extra` headers ride along unsigned.
+struct Signer<'a> {
     s: &'a TestServer,
     name: String,
     key_path: std::path::PathBuf,
+    protocol: &'static str,
 }
 
-impl ChefClient<'_> {
+impl Signer<'_> {
+    fn sign(&self, method: &str, path: &str, body: &str) -> Vec<(String, String)> {
+        mixlib_sign(&json!({
+            "key_path": self.key_path, "method": method, "path": path, "body": body,
+            "user_id": self.name, "protocol": self.protocol, "server_api_version": "1",
+        }))
+    }
+
     async fn call(
         &self,
         method: &str,
@@ -128,11 +82,7 @@ impl ChefClient<'_> {
         extra: &[(&str, &str)],
     ) -> common::Response {
         let body = body.map(Value::to_string).unwrap_or_default();
-        let path = path_and_query.split('?').next().unwrap();
-        let headers = mixlib_sign(&json!({
-            "key_path": self.key_path, "method": method, "path": path, "body": body,
-            "user_id": self.name, "protocol": "1.1", "server_api_version": "1",
-        }));
+        let headers = self.sign(method, path_and_query.split('?').next().unwrap(), &body);
         let mut req = self
             .s
             .client()
@@ -148,6 +98,51 @@ impl ChefClient<'_> {
 }
 
 #[tokio::test]
+async fn knife_signing_library_is_accepted_in_every_protocol() {
+    if !require_mixlib() {
+        return;
+    }
+    let s = TestServer::start().await;
+    s.create_org("acme").await;
+    for protocol in ["1.0", "1.1", "1.3"] {
+        let pivotal = Signer {
+            s: &s,
+            name: "pivotal".into(),
+            key_path: s.state.config.keys_dir().join("pivotal.pem"),
+            protocol,
+        };
+        let org = json!({"name": format!("org-{}", protocol.replace('.', "")), "full_name": "x"});
+        for (method, path, body) in [
+            ("GET", "/organizations/acme", None),
+            ("GET", "/users/pivotal", None),
+            ("POST", "/organizations", Some(&org)),
+        ] {
+            let r = pivotal.call(method, path, body, &[]).await;
+            assert!(
+                r.status == 200 || r.status == 201,
+                "{protocol} {method} {path}: {} {}",
+                r.status,
+                r.text
+            );
+        }
+        // The same signature over a different body is refused.
+        let headers = pivotal.sign(
+            "POST",
+            "/organizations",
+            "{\"name\":\"a\",\"full_name\":\"a\"}",
+        );
+        let mut req = s.client().post(s.url("/organizations"));
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        let r = s
+            .raw(req.body("{\"name\":\"b\",\"full_name\":\"b\"}"))
+            .await;
+        assert_eq!(r.status, 401, "{protocol}");
+    }
+}
+
+#[tokio::test]
 async fn chef_client_path_signed_by_mixlib() {
     if !require_mixlib() {
         return;
@@ -157,10 +152,12 @@ async fn chef_client_path_signed_by_mixlib() {
     let signer = |name: &str, pem: &str| {
         let key_path = keys.path().join(format!("{name}.pem"));
         std::fs::write(&key_path, pem).unwrap();
-        ChefClient {
+        // chef-client signs with protocol 1.1.
+        Signer {
             s: &s,
             name: name.into(),
             key_path,
+            protocol: "1.1",
         }
     };
     let v = s.create_org("acme").await;
