@@ -2,6 +2,7 @@
 //! milliseconds, so a small process-wide pool is refilled in the background (erchef keeps a
 //! keygen pool for the same reason) and requests only wait when it is empty.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
@@ -40,21 +41,37 @@ fn generate_now() -> anyhow::Result<KeyPair> {
     })
 }
 
+/// Whether a refill task is running: one at a time, so concurrent takers never push the
+/// pool past its target.
+static REFILLING: AtomicBool = AtomicBool::new(false);
+
+fn pool_short() -> bool {
+    pool()
+        .lock()
+        .map(|p| p.len() < POOL_TARGET)
+        .unwrap_or(false)
+}
+
 /// Tops the pool up to its target, off the async runtime.
 fn refill() {
-    tokio::task::spawn_blocking(|| {
-        while pool()
-            .lock()
-            .map(|p| p.len() < POOL_TARGET)
-            .unwrap_or(false)
-        {
+    if REFILLING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    tokio::task::spawn_blocking(|| loop {
+        while pool_short() {
             match generate_now() {
                 Ok(k) => pool().lock().expect("keygen pool").push(k),
                 Err(e) => {
                     tracing::warn!(error = %e, "key generation failed");
-                    break;
+                    REFILLING.store(false, Ordering::Release);
+                    return;
                 }
             }
+        }
+        REFILLING.store(false, Ordering::Release);
+        // A taker that found the flag set just before it cleared left the refill to us.
+        if !pool_short() || REFILLING.swap(true, Ordering::AcqRel) {
+            return;
         }
     });
 }
@@ -93,4 +110,25 @@ pub async fn fulfil(
             Some((pair.public_pem, Some(pair.private_pem)))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_takers_never_overfill_the_pool() {
+        let takers: Vec<_> = (0..8).map(|_| tokio::spawn(generate())).collect();
+        for t in takers {
+            t.await.unwrap().unwrap();
+        }
+        // Let the refill finish, then the pool is exactly full, never past its target.
+        for _ in 0..600 {
+            if !REFILLING.load(Ordering::Acquire) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(pool_stats(), (POOL_TARGET, POOL_TARGET));
+    }
 }
