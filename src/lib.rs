@@ -59,7 +59,17 @@ pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
     store.ensure_global_groups().await?;
     bootstrap::ensure_superuser(&store, &config).await?;
     auth::keygen::warm_up();
-    blobs::FsBlobStore::new(config.data_dir.join("blobs")).create_dirs()?;
+    let fs_blobs = blobs::FsBlobStore::new(config.data_dir.join("blobs"));
+    fs_blobs.create_dirs()?;
+    let moved = fs_blobs
+        .adopt_legacy(|sum| {
+            let store = store.clone();
+            async move { Ok(store.checksum_holders(&sum).await?) }
+        })
+        .await?;
+    if moved > 0 {
+        tracing::info!(moved, "cookbook files moved to per-org blob namespaces");
+    }
     let search = search::Search::open(&config.index_dir(), store.clone())?;
     let mut state = AppState::with_search(config, store, search);
     state.load_webui_key()?;

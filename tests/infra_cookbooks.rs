@@ -434,8 +434,10 @@ async fn sweep_removes_only_unreferenced_files() {
         .await
         .unwrap();
     assert_eq!(r.blobs_deleted, 1);
-    assert!(blobs.get(&sums[0]).await.unwrap().is_some());
-    assert!(blobs.get(&sums[1]).await.unwrap().is_none());
+    let org = s.state.store.org_by_name("acme").await.unwrap().unwrap();
+    let key = |sum: &str| brigade::blobs::cookbook_key(&org.id, sum);
+    assert!(blobs.get(&key(&sums[0])).await.unwrap().is_some());
+    assert!(blobs.get(&key(&sums[1])).await.unwrap().is_none());
     let again = s
         .post(
             su,

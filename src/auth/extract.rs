@@ -125,6 +125,8 @@ fn invalid_signature(user: &str) -> Error {
 }
 
 /// Verifies the request's signature and puts `Requestor` (and `Org`) into its extensions.
+/// Routes that take files (`BodyLimit`) are checked before their body is read; every other
+/// body is read first, within the JSON limit, as erchef does.
 pub async fn signed_request(
     State(state): State<AppState>,
     req: Request,
@@ -146,45 +148,79 @@ pub async fn signed_request(
         signed_header::parse_auth_headers(&parts.headers, now, state.config.auth.clock_skew_secs)
             .map_err(|e| auth_error(e, &user))?;
 
-    let limit = match parts.extensions.get::<BodyLimit>() {
-        Some(l) => l.0,
-        None => state.config.limits.max_json_bytes,
-    };
+    if let Some(BodyLimit(limit)) = parts.extensions.get::<BodyLimit>().copied() {
+        if declared_length(&parts).is_some_and(|n| n > limit as u64) {
+            return Err(too_large(limit));
+        }
+        let org = path_org(&state, &parts).await?;
+        // The signature covers the claimed content hash, so it can be checked now; the
+        // body is then hashed as it streams to the handler, which sees an error at its end
+        // if the hash differs (nothing of an unauthenticated body is ever buffered).
+        let requestor = verify_signature(
+            &state,
+            &parts,
+            &headers,
+            &path,
+            &headers.content_hash,
+            org.as_deref(),
+        )
+        .await?;
+        admit(&state, &mut parts, &requestor, org).await?;
+        let body = hashed_body(body, &headers, limit);
+        parts.extensions.insert(requestor);
+        return Ok(next.run(Request::from_parts(parts, body)).await);
+    }
+
+    let limit = state.config.limits.max_json_bytes;
+    if declared_length(&parts).is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
     let bytes = read_body(body, limit).await?;
-
-    let org = match org_in_path(parts.uri.path()) {
-        Some((name, nested)) => match state.store.org_by_name(name).await? {
-            Some(org) => Some(Arc::new(org)),
-            None if nested => {
-                return Err(Error::not_found(format!(
-                    "organization '{name}' does not exist."
-                )))
-            }
-            None => None,
-        },
-        None => None,
-    };
-
+    let org = path_org(&state, &parts).await?;
     if let Some(check) = parts.extensions.get::<BodyCheck>() {
         (check.0)(&decode_content(&parts, bytes.clone(), limit)?)?;
     }
+    let hash = signed_header::hash_body(headers.version, &bytes);
+    let requestor =
+        verify_signature(&state, &parts, &headers, &path, &hash, org.as_deref()).await?;
+    admit(&state, &mut parts, &requestor, org).await?;
+    let bytes = decode_content(&parts, bytes, limit)?;
+    parts.extensions.insert(requestor);
+    Ok(next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await)
+}
 
-    let web = parts
+fn declared_length(parts: &Parts) -> Option<u64> {
+    parts
         .headers
-        .get("x-ops-request-source")
-        .is_some_and(|v| v.as_bytes() == b"web");
-    let requestor = verify_signature(
-        &state,
-        web,
-        &headers,
-        parts.method.as_str(),
-        &path,
-        &bytes,
-        org.as_deref(),
-    )
-    .await?;
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
 
-    if let Some(org) = &org {
+/// The org of an `/organizations/ORG/...` path (404 when it is missing below the org).
+async fn path_org(state: &AppState, parts: &Parts) -> Result<Option<Arc<OrgRow>>, Error> {
+    let Some((name, nested)) = org_in_path(parts.uri.path()) else {
+        return Ok(None);
+    };
+    match state.store.org_by_name(name).await? {
+        Some(org) => Ok(Some(Arc::new(org))),
+        None if nested => Err(Error::not_found(format!(
+            "organization '{name}' does not exist."
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// Org membership (403) and the `Accept` check (406), after the signature.
+async fn admit(
+    state: &AppState,
+    parts: &mut Parts,
+    requestor: &Requestor,
+    org: Option<Arc<OrgRow>>,
+) -> Result<(), Error> {
+    if let Some(org) = org {
         if requestor.is_user()
             && !requestor.superuser
             && !state.store.is_org_member(&org.id, &requestor.id).await?
@@ -194,18 +230,94 @@ pub async fn signed_request(
                 requestor.name, org.name
             )));
         }
-        parts.extensions.insert(Org(org.clone()));
+        parts.extensions.insert(Org(org));
     }
     if !accepts_json(&parts.headers) {
         return Err(Error::NotAcceptable(crate::error::Message::List(
             "This resource only provides application/json".into(),
         )));
     }
-    let bytes = decode_content(&parts, bytes, limit)?;
-    parts.extensions.insert(requestor);
-    Ok(next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await)
+    Ok(())
+}
+
+/// Why a streamed, signed body was cut off; a handler reading it maps these to 413/401.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamedBodyError {
+    #[error("request body over {0} bytes")]
+    TooLarge(usize),
+    #[error("request body does not match X-Ops-Content-Hash")]
+    HashMismatch,
+}
+
+/// The body as a stream that counts and hashes what passes and fails at its end when the
+/// hash is not the signed one, or as soon as it grows past `limit`.
+fn hashed_body(body: Body, headers: &signed_header::AuthHeaders, limit: usize) -> Body {
+    use futures_util::StreamExt;
+    struct St {
+        inner: axum::body::BodyDataStream,
+        hasher: Option<signed_header::BodyHasher>,
+        claimed: String,
+        seen: usize,
+        limit: usize,
+    }
+    let st = St {
+        inner: body.into_data_stream(),
+        hasher: Some(signed_header::BodyHasher::new(headers.version)),
+        claimed: headers.content_hash.clone(),
+        seen: 0,
+        limit,
+    };
+    let stream = futures_util::stream::unfold(st, |mut st| async move {
+        let hasher = st.hasher.as_mut()?;
+        match st.inner.next().await {
+            Some(Ok(chunk)) => {
+                st.seen += chunk.len();
+                if st.seen > st.limit {
+                    st.hasher = None;
+                    return Some((Err(StreamedBodyError::TooLarge(st.limit).into()), st));
+                }
+                hasher.update(&chunk);
+                Some((Ok(chunk), st))
+            }
+            Some(Err(e)) => {
+                st.hasher = None;
+                Some((Err(axum::BoxError::from(e)), st))
+            }
+            None => {
+                let digest = st.hasher.take()?.finish();
+                if digest == st.claimed {
+                    None
+                } else {
+                    Some((Err(StreamedBodyError::HashMismatch.into()), st))
+                }
+            }
+        }
+    });
+    Body::from_stream(stream.map(|r: Result<Bytes, axum::BoxError>| r))
+}
+
+/// Reads a body that `hashed_body` (or nothing) wraps, within `limit`; an over-long body
+/// is a 413 and one that is not what was signed a 401 for `user`.
+pub async fn read_streamed(body: Body, limit: usize, user: &str) -> Result<Bytes, Error> {
+    let err = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => return Ok(b),
+        Err(e) => e.into_inner(),
+    };
+    // The cause may sit a few wrappers down (the body stream and the limit each box it).
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err.as_ref());
+    while let Some(e) = cause {
+        if let Some(s) = e.downcast_ref::<StreamedBodyError>() {
+            return Err(match s {
+                StreamedBodyError::HashMismatch => invalid_signature(user),
+                StreamedBodyError::TooLarge(_) => too_large(limit),
+            });
+        }
+        if e.is::<http_body_util::LengthLimitError>() {
+            return Err(too_large(limit));
+        }
+        cause = e.source();
+    }
+    Err(Error::bad_request("the request body could not be read"))
 }
 
 /// Whether the `Accept` header (when there is one) admits JSON, the only type served;
@@ -225,18 +337,23 @@ fn accepts_json(headers: &axum::http::HeaderMap) -> bool {
 
 /// Finds who signed: one of the named actor's unexpired keys, or for a web UI request
 /// (`web`) the configured web UI key on behalf of the named user.
+/// `hash` is the body's hash (or the claimed one, for a body not read yet).
 async fn verify_signature(
     state: &AppState,
-    web: bool,
+    parts: &Parts,
     headers: &signed_header::AuthHeaders,
-    method: &str,
     path: &str,
-    body: &[u8],
+    hash: &str,
     org: Option<&OrgRow>,
 ) -> Result<Requestor, Error> {
     let user = &headers.user_id;
+    let method = parts.method.as_str();
+    let web = parts
+        .headers
+        .get("x-ops-request-source")
+        .is_some_and(|v| v.as_bytes() == b"web");
     if web {
-        return web_requestor(state, headers, method, path, body).await;
+        return web_requestor(state, headers, method, path, hash).await;
     }
     let candidates = state
         .store
@@ -253,7 +370,7 @@ async fn verify_signature(
         let Some(key) = state.keys.get(&c.public_key) else {
             continue;
         };
-        if signed_header::verify(headers, method, path, body, &key) {
+        if signed_header::verify_hash(headers, method, path, hash, &key) {
             return load_requestor(state, c).await;
         }
     }
@@ -266,13 +383,13 @@ async fn web_requestor(
     headers: &signed_header::AuthHeaders,
     method: &str,
     path: &str,
-    body: &[u8],
+    hash: &str,
 ) -> Result<Requestor, Error> {
     let name = &headers.user_id;
     let signed = state
         .webui_key
         .as_ref()
-        .is_some_and(|key| signed_header::verify(headers, method, path, body, key));
+        .is_some_and(|key| signed_header::verify_hash(headers, method, path, hash, key));
     if !signed {
         return Err(invalid_signature(name));
     }

@@ -188,6 +188,36 @@ fn sha1_b64(data: &[u8]) -> String {
     B64.encode(Sha1::digest(data))
 }
 
+/// The body hash of a protocol, computed over a body that arrives in pieces.
+pub enum BodyHasher {
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl BodyHasher {
+    pub fn new(version: SignVersion) -> Self {
+        match version {
+            SignVersion::V1_3 => BodyHasher::Sha256(Sha256::new()),
+            _ => BodyHasher::Sha1(Sha1::new()),
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            BodyHasher::Sha1(h) => h.update(data),
+            BodyHasher::Sha256(h) => h.update(data),
+        }
+    }
+
+    /// The base64 digest, as `X-Ops-Content-Hash` carries it.
+    pub fn finish(self) -> String {
+        match self {
+            BodyHasher::Sha1(h) => B64.encode(h.finalize()),
+            BodyHasher::Sha256(h) => B64.encode(h.finalize()),
+        }
+    }
+}
+
 pub fn hash_body(version: SignVersion, body: &[u8]) -> String {
     match version {
         SignVersion::V1_3 => B64.encode(Sha256::digest(body)),
@@ -222,7 +252,19 @@ pub fn canonical_string(
 
 /// Checks the body hash (1.0–1.2) and the signature of a request against one key.
 pub fn verify(h: &AuthHeaders, method: &str, path: &str, body: &[u8], key: &RsaPublicKey) -> bool {
-    let hash = hash_body(h.version, body);
+    verify_hash(h, method, path, &hash_body(h.version, body), key)
+}
+
+/// `verify` with the body's hash computed by the caller. Passing the request's own
+/// `X-Ops-Content-Hash` checks the signature before the body is read; the caller must then
+/// check that the body hashes to it (`BodyHasher`).
+pub fn verify_hash(
+    h: &AuthHeaders,
+    method: &str,
+    path: &str,
+    hash: &str,
+    key: &RsaPublicKey,
+) -> bool {
     if h.version != SignVersion::V1_3 && hash != h.content_hash {
         return false;
     }
@@ -230,7 +272,7 @@ pub fn verify(h: &AuthHeaders, method: &str, path: &str, body: &[u8], key: &RsaP
         h.version,
         method,
         path,
-        &hash,
+        hash,
         &h.timestamp,
         &h.user_id,
         &h.server_api_version,
@@ -585,6 +627,18 @@ mod tests {
             parse_auth_headers(&header_map(&pairs, None), at(), 900).unwrap_err(),
             AuthError::BadTimestamp
         );
+    }
+
+    #[test]
+    fn streamed_hash_matches_whole_hash() {
+        let body = b"a body that arrives in several pieces".repeat(100);
+        for v in [SignVersion::V1_0, SignVersion::V1_1, SignVersion::V1_3] {
+            let mut h = BodyHasher::new(v);
+            for piece in body.chunks(7) {
+                h.update(piece);
+            }
+            assert_eq!(h.finish(), hash_body(v, &body));
+        }
     }
 
     #[test]

@@ -19,10 +19,19 @@ pub async fn sweep_once(
     grace: Duration,
 ) -> anyhow::Result<SweepReport> {
     let cutoff = chrono::Utc::now() - chrono::Duration::from_std(grace)?;
-    let held = store.sweep_checksums(cutoff).await?;
+    let held: std::collections::HashSet<String> = store
+        .sweep_checksums(cutoff)
+        .await?
+        .into_iter()
+        .map(|(org_id, sum)| super::cookbook_key(&org_id, &sum))
+        .collect();
     let old = SystemTime::now() - grace;
     let mut report = SweepReport::default();
     for (key, modified) in blobs.list().await? {
+        // Only cookbook files are the sweep's; other namespaces have owners of their own.
+        if !key.starts_with("org-") {
+            continue;
+        }
         if modified < old && !held.contains(&key) {
             blobs.delete(&key).await?;
             report.blobs_deleted += 1;

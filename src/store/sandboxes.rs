@@ -18,10 +18,32 @@ pub struct SandboxRow {
 }
 
 impl Store {
-    pub async fn create_sandbox(&self, sb: &SandboxRow) -> Result<(), sqlx::Error> {
+    /// Stores the sandbox and the checksums it awaits (`sums`), in one transaction.
+    pub async fn create_sandbox(
+        &self,
+        sb: &SandboxRow,
+        sums: &[String],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
         let sql =
             "INSERT INTO sandboxes (id, org_id, checksums, created_at) VALUES ($1, $2, $3, $4)";
-        on_db!(self.pool(), p => sqlx::query(sql).bind(&sb.id).bind(&sb.org_id).bind(&sb.checksums).bind(sb.created_at).execute(p).await.map(|_| ()))?;
+        execute!(
+            tx.conn(),
+            sqlx::query(sql)
+                .bind(&sb.id)
+                .bind(&sb.org_id)
+                .bind(&sb.checksums)
+                .bind(sb.created_at)
+        )?;
+        for sum in sums {
+            let sql = "INSERT INTO sandbox_checksums (sandbox_id, org_id, checksum) \
+                       VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+            execute!(
+                tx.conn(),
+                sqlx::query(sql).bind(&sb.id).bind(&sb.org_id).bind(sum)
+            )?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -95,11 +117,11 @@ impl Store {
     }
 
     /// The background sweep's database half: forgets sandboxes and unreferenced uploads
-    /// older than `before`, then returns every checksum some org still holds.
+    /// older than `before`, then returns every (org id, checksum) still held.
     pub async fn sweep_checksums(
         &self,
         before: DateTime<Utc>,
-    ) -> Result<HashSet<String>, sqlx::Error> {
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
         let mut tx = self.begin().await?;
         execute!(
             tx.conn(),
@@ -109,8 +131,26 @@ impl Store {
                        (SELECT 1 FROM file_refs r WHERE r.org_id = checksums.org_id AND r.checksum = checksums.checksum)";
         execute!(tx.conn(), sqlx::query(orphans).bind(before))?;
         tx.commit().await?;
-        let rows: Vec<String> = on_db!(self.pool(), p => sqlx::query_scalar("SELECT DISTINCT checksum FROM checksums").fetch_all(p).await)?;
-        Ok(rows.into_iter().collect())
+        let sql = "SELECT org_id, checksum FROM checksums";
+        on_db!(self.pool(), p => sqlx::query_as(sql).fetch_all(p).await)
+    }
+
+    /// The orgs that hold a checksum (to move a file of the old shared layout to each).
+    pub async fn checksum_holders(&self, checksum: &str) -> Result<Vec<String>, sqlx::Error> {
+        let sql = "SELECT org_id FROM checksums WHERE checksum = $1";
+        on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(checksum).fetch_all(p).await)
+    }
+
+    /// Whether an open (uncommitted) sandbox of the org announced this checksum: only
+    /// then may its file be uploaded.
+    pub async fn checksum_awaited(
+        &self,
+        org_id: &str,
+        checksum: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = "SELECT COUNT(*) FROM sandbox_checksums WHERE org_id = $1 AND checksum = $2";
+        let n: i64 = on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(org_id).bind(checksum).fetch_one(p).await)?;
+        Ok(n > 0)
     }
 }
 

@@ -59,13 +59,18 @@ pub async fn create_sandbox(
         };
         checksums.insert(sum.clone(), entry);
     }
+    let awaited: Vec<String> = sums
+        .iter()
+        .filter(|x| !known.contains(*x))
+        .cloned()
+        .collect();
     let row = SandboxRow {
         id: new_id(),
         org_id: org.0.id.clone(),
         checksums: Value::from(sums).to_string(),
         created_at: now(),
     };
-    s.store.create_sandbox(&row).await?;
+    s.store.create_sandbox(&row, &awaited).await?;
     let uri = base.join(&format!(
         "/organizations/{}/sandboxes/{}",
         org.0.name, row.id
