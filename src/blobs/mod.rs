@@ -2,6 +2,7 @@
 //! The database says which org may see which checksum; the blob store only holds bytes.
 //! The default backend keeps files under `<data_dir>/blobs/ab/cd/<hash>`, written to a
 //! temporary file, fsynced and renamed, so a crash never leaves a partial blob in place.
+//! Folders are 0700 and files 0600, as everything in the data directory.
 
 pub mod sweep;
 
@@ -12,6 +13,8 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use bytes::Bytes;
+
+use crate::private_fs;
 
 /// Where file content lives. Implementations must make `put` atomic: a reader sees the
 /// whole blob or none.
@@ -42,7 +45,7 @@ impl FsBlobStore {
 
     /// Creates the directories up front, so a misconfigured path fails at start-up.
     pub fn create_dirs(&self) -> anyhow::Result<()> {
-        std::fs::create_dir_all(self.root.join("tmp"))
+        private_fs::create_dir(&self.root.join("tmp"))
             .with_context(|| format!("creating blob directory {}", self.root.display()))
     }
 
@@ -59,12 +62,12 @@ fn write_atomically(root: &Path, dest: &Path, data: &[u8]) -> std::io::Result<()
         .join("tmp")
         .join(uuid::Uuid::new_v4().simple().to_string());
     let result = (|| {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        let mut f = std::fs::File::create(&tmp)?;
+        private_fs::create_dir(&root.join("tmp"))?;
+        let mut f = private_fs::create_file(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir)?;
+            private_fs::create_dir(dir)?;
         }
         std::fs::rename(&tmp, dest)?;
         if let Some(dir) = dest.parent() {
@@ -140,7 +143,8 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
-        tokio::fs::create_dir_all(self.root.join("tmp")).await?;
+        let tmp = self.root.join("tmp");
+        tokio::task::spawn_blocking(move || private_fs::create_dir(&tmp)).await??;
         Ok(())
     }
 }
