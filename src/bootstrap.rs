@@ -10,21 +10,17 @@ use serde_json::json;
 
 use crate::auth::{keygen, signed_header};
 use crate::config::Config;
+use crate::private_fs;
 use crate::store::keys::KeyRow;
 use crate::store::users::UserRow;
 use crate::store::{new_id, now, Store};
 
+/// Private keys are 0600 from their creation on, in a 0700 folder.
 fn write_key(path: &Path, pem: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        private_fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(path, pem).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
+    private_fs::write(path, pem.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The superuser's key pair: configured PEM, configured file, or newly generated.

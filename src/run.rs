@@ -49,7 +49,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)?;
+    crate::private_fs::prepare_data_dir(&config.data_dir)?;
     let store = crate::store::Store::connect(&config.effective_database_url()).await?;
     store.migrate().await?;
     println!("migrations applied ({})", store.backend_name());
@@ -58,7 +58,7 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
 
 /// Rebuilds the search index of the data directory from the database.
 pub async fn reindex(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)?;
+    crate::private_fs::prepare_data_dir(&config.data_dir)?;
     let store = crate::store::Store::connect(&config.effective_database_url()).await?;
     store.migrate().await?;
     let n = crate::search::reindex(&config, &store).await?;
