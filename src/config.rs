@@ -64,6 +64,9 @@ pub struct Limits {
     pub max_file_bytes: usize,
     /// How long the cookbook dependency solver may search before answering 412.
     pub depsolver_timeout_ms: u64,
+    /// Most entries in a run list (a node's, a role's, each of a role's `env_run_lists`);
+    /// longer ones are a 400.
+    pub max_run_list_items: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -81,6 +84,20 @@ pub struct SearchConfig {
     /// Hours the search change log is kept; 0 keeps it forever. A process whose index was
     /// offline for longer rebuilds it from the tables on start.
     pub change_log_retention_hours: u64,
+    /// Longest query string (`q`, in bytes, after decoding).
+    pub max_query_length: usize,
+    /// Most clauses (terms, phrases, ranges) in one query; Solr's `maxBooleanClauses`.
+    pub max_clauses: usize,
+    /// Most wildcard (`*`, `?`) and fuzzy (`~`) terms in one query: each is expanded over
+    /// the index's term dictionary.
+    pub max_wildcard_terms: usize,
+    /// Most wildcard terms with a wildcard in the field name (`*_ipaddress:10.*`) or,
+    /// without a field, at the start (`*foo`): each of those scans every term of the index.
+    pub max_wildcard_field_terms: usize,
+    /// Most `*` and `?` in one term.
+    pub max_wildcards_per_term: usize,
+    /// How long one query may run before it is stopped (400).
+    pub query_timeout_ms: u64,
 }
 
 /// What `GET /license` reports. As on the real server it is informational only: nothing
@@ -138,6 +155,7 @@ impl Default for Limits {
             max_json_bytes: 2_000_000,
             max_file_bytes: 100 * 1024 * 1024,
             depsolver_timeout_ms: 5_000,
+            max_run_list_items: 10_000,
         }
     }
 }
@@ -155,6 +173,12 @@ impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
             change_log_retention_hours: 168,
+            max_query_length: 16_384,
+            max_clauses: 1024,
+            max_wildcard_terms: 64,
+            max_wildcard_field_terms: 4,
+            max_wildcards_per_term: 8,
+            query_timeout_ms: 5_000,
         }
     }
 }

@@ -360,3 +360,66 @@ async fn node_identifiers_and_disabled_required_recipe() {
         404
     );
 }
+
+/// A 150,000-entry run list (1.5 MB, under the body limit), sent by the validator, is a
+/// 400 at once; de-duplication used to be quadratic and held an async worker for minutes.
+/// Run lists up to the cap (`limits.max_run_list_items`, 10,000) are kept, de-duplicated.
+#[tokio::test]
+async fn run_lists_are_capped_and_deduplicated_in_linear_time() {
+    let s = TestServer::start().await;
+    let validator = s.create_org("acme").await;
+    let huge: Vec<String> = (0..150_000).map(|i| format!("x{i}")).collect();
+    let t = std::time::Instant::now();
+    let r = s
+        .post(
+            &validator,
+            "/organizations/acme/nodes",
+            &json!({"name": "big", "run_list": huge}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": ["Field 'run_list' has a run list of 150000 entries, more than the 10000 allowed"]})
+    );
+    assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+    let r = s.get(&s.superuser, "/organizations/acme/nodes/big").await;
+    assert_eq!(r.status, 404);
+
+    let r = s
+        .post(
+            &s.superuser,
+            "/organizations/acme/roles",
+            &json!({"name": "web", "env_run_lists": {"prod": huge[..10_001]}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": ["Field 'env_run_lists' has a run list of 10001 entries, more than the 10000 allowed"]})
+    );
+    let r = s
+        .post(
+            &s.superuser,
+            "/organizations/acme/environments/_default/cookbook_versions",
+            &json!({"run_list": huge}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // At the cap: every entry twice, kept once each in first-seen order.
+    let doubled: Vec<&String> = huge[..5_000].iter().chain(&huge[..5_000]).collect();
+    let r = s
+        .post(
+            &validator,
+            "/organizations/acme/nodes",
+            &json!({"name": "full", "run_list": doubled}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = s.get(&s.superuser, "/organizations/acme/nodes/full").await;
+    let run_list = r.body["run_list"].as_array().unwrap();
+    assert_eq!(run_list.len(), 5_000);
+    assert_eq!(run_list[0], "recipe[x0]");
+    assert_eq!(run_list[4_999], "recipe[x4999]");
+}

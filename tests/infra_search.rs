@@ -525,3 +525,108 @@ async fn an_index_behind_a_pruned_change_log_rebuilds() {
     // The server's own index, which followed along, agrees.
     assert_eq!(names(&s, "node", "platform:ubuntu").await, ["n2"]);
 }
+
+/// A node's key for the searches below: chef-client registers with the validator.
+async fn node_client(s: &TestServer, validator: &Actor) -> Actor {
+    let r = s
+        .post_v(
+            validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web9"}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    Actor::new("web9", r.body["private_key"].as_str().unwrap())
+}
+
+/// The issue's clause bomb (200 `*:*a*a…*` clauses joined with OR, sent by a node) took
+/// seconds of CPU; it and each smaller abuse is now a 400 naming the limit it passes,
+/// while the queries knife and chef-client send still answer.
+#[tokio::test]
+async fn expensive_queries_are_400s_naming_their_limit() {
+    let s = TestServer::start().await;
+    let validator = s.create_org("acme").await;
+    seed_nodes(&s).await;
+    let node = node_client(&s, &validator).await;
+    let bomb = vec![format!("*:*{}", "a*".repeat(41)); 200].join(" OR ");
+    let t = std::time::Instant::now();
+    let r = search(&s, &node, "node", &bomb).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": ["Search query is 17796 bytes long, more than the 16384 allowed"]})
+    );
+    assert!(t.elapsed().as_secs() < 2, "{:?}", t.elapsed());
+    let cases = [
+        (
+            vec!["*:*a*a*a*a*a*"; 100].join(" OR "),
+            "Search query has 100 wildcard or fuzzy terms, more than the 64 allowed",
+        ),
+        (
+            "name:web* OR *:*a*a*a*a*a*a*a*a*".to_string(),
+            "Search query term '*:*a*a*a*a*a*a*a*a*' has 10 wildcards, more than the 8 allowed",
+        ),
+        (
+            "*:*a* OR *:*b* OR *_ipaddress:10.* OR *c OR *:*d*".to_string(),
+            "Search query has 5 terms with a wildcard in the field name or a leading \
+             wildcard, more than the 4 allowed",
+        ),
+        (
+            vec!["name:a"; 1025].join(" OR "),
+            "Search query has 1025 clauses, more than the 1024 allowed",
+        ),
+    ];
+    for (q, message) in cases {
+        let r = search(&s, &node, "node", &q).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.text);
+        assert_eq!(r.body, json!({ "error": [message] }), "{q}");
+        let partial = s
+            .post(
+                &node,
+                &format!("/organizations/acme/search/node?q={}", enc(&q)),
+                &json!({"name": ["name"]}),
+            )
+            .await;
+        assert_eq!(partial.status, 400, "{q}: {}", partial.text);
+    }
+    for q in [
+        "name:web*",
+        "role:web AND chef_environment:prod",
+        "*:*",
+        "recipes:nginx\\:\\:ssl",
+        "*_ipaddress:10.*",
+        "platform:ubuntu* AND platform_version:2?.04",
+    ] {
+        let r = search(&s, &node, "node", q).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+    }
+    assert!(!names(&s, "node", "name:web*").await.is_empty());
+}
+
+/// With the limits raised, the bomb runs until its time budget is spent, is stopped,
+/// and answers a 400 naming the budget (not a 5xx, which clients would retry).
+#[tokio::test]
+async fn a_query_past_its_time_budget_is_stopped() {
+    let s = TestServer::start_with(|c| {
+        c.search.query_timeout_ms = 100;
+        c.search.max_query_length = 100_000;
+        c.search.max_wildcard_terms = 1_000;
+        c.search.max_wildcard_field_terms = 1_000;
+        c.search.max_wildcards_per_term = 100;
+    })
+    .await;
+    s.create_org("acme").await;
+    seed_nodes(&s).await;
+    let bomb = vec![format!("*:*{}", "a*".repeat(41)); 200].join(" OR ");
+    let t = std::time::Instant::now();
+    let r = search(&s, &s.superuser, "node", &bomb).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": ["Search query stopped: it ran longer than the 100 ms allowed; \
+                          make it more selective (fewer wildcards, longer literal prefixes)"]})
+    );
+    assert!(t.elapsed().as_secs() < 3, "{:?}", t.elapsed());
+    assert!(!names(&s, "node", "name:web*").await.is_empty());
+}

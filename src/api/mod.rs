@@ -66,18 +66,39 @@ impl FromRequestParts<AppState> for BaseUrl {
 /// A request body that must be a JSON object; erchef's 400 texts otherwise.
 pub struct JsonObject(pub Map<String, Value>);
 
+/// Bodies up to this size are parsed on the async worker; larger ones on a blocking thread.
+const PARSE_INLINE_MAX: usize = 64 * 1024;
+
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = Error;
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let bytes = bytes::Bytes::from_request(req, state)
             .await
             .map_err(|_| Error::bad_request("invalid JSON"))?;
-        match serde_json::from_slice::<Value>(&bytes) {
+        let small = bytes.len() <= PARSE_INLINE_MAX;
+        let parse = move || match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(m)) => Ok(JsonObject(m)),
             Ok(_) => Err(Error::bad_request("Incorrect JSON type for request body")),
             Err(_) => Err(Error::bad_request("invalid JSON")),
+        };
+        if small {
+            parse()
+        } else {
+            off_async(parse).await
         }
     }
+}
+
+/// Runs CPU-bound work on a whole request body (parsing, validating, serialising) on a
+/// blocking thread, so the async workers keep answering other requests meanwhile.
+pub async fn off_async<T, F>(work: F) -> Result<T, Error>
+where
+    F: FnOnce() -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("blocking task: {e}")))?
 }
 
 /// Reads an optional string field; a present non-string is a 400.

@@ -90,11 +90,13 @@ fn valid_name(kind: Kind, name: &str) -> bool {
 }
 
 /// Validates `body` for `kind`; `url_name` is the name in the URL of a PUT (injected when
-/// the body has none, and must match otherwise).
+/// the body has none, and must match otherwise); run lists may have at most
+/// `max_run_list` entries (`limits.max_run_list_items`).
 pub fn validate(
     kind: Kind,
     mut body: Map<String, Value>,
     url_name: Option<&str>,
+    max_run_list: usize,
 ) -> Result<Map<String, Value>> {
     for k in body.keys() {
         if !kind.allowed().contains(&k.as_str()) {
@@ -143,22 +145,34 @@ pub fn validate(
         }
     }
     match kind {
-        Kind::Node => node_fields(&mut body)?,
-        Kind::Role => role_fields(&mut body)?,
+        Kind::Node => node_fields(&mut body, max_run_list)?,
+        Kind::Role => role_fields(&mut body, max_run_list)?,
         Kind::Environment => environment_fields(&mut body)?,
     }
     Ok(body)
 }
 
-fn run_list_field(body: &mut Map<String, Value>) -> Result<()> {
-    let rl = body.get("run_list").cloned().unwrap_or(json!([]));
-    let n = run_list::normalize(&rl)
-        .ok_or_else(|| Error::bad_request("Field 'run_list' is not a valid run list"))?;
+fn too_long(field: &str, len: usize, max: usize) -> Error {
+    Error::bad_request(format!(
+        "Field '{field}' has a run list of {len} entries, more than the {max} allowed"
+    ))
+}
+
+fn run_list_field(body: &mut Map<String, Value>, max: usize) -> Result<()> {
+    let n = match body.get("run_list") {
+        None => json!([]),
+        Some(rl) => run_list::normalize(rl, max).map_err(|e| match e {
+            run_list::Invalid::TooLong(len) => too_long("run_list", len, max),
+            run_list::Invalid::Malformed => {
+                Error::bad_request("Field 'run_list' is not a valid run list")
+            }
+        })?,
+    };
     body.insert("run_list".into(), n);
     Ok(())
 }
 
-fn node_fields(body: &mut Map<String, Value>) -> Result<()> {
+fn node_fields(body: &mut Map<String, Value>, max_run_list: usize) -> Result<()> {
     match body.get("chef_environment") {
         None => {
             body.insert("chef_environment".into(), json!("_default"));
@@ -166,7 +180,7 @@ fn node_fields(body: &mut Map<String, Value>) -> Result<()> {
         Some(Value::String(e)) if super::names::is_cookbook_name(e) => {}
         Some(_) => return Err(Error::bad_request("Field 'chef_environment' invalid")),
     }
-    run_list_field(body)?;
+    run_list_field(body, max_run_list)?;
     for f in ["policy_name", "policy_group"] {
         match body.get(f) {
             None | Some(Value::Null) => {}
@@ -177,13 +191,13 @@ fn node_fields(body: &mut Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
-fn role_fields(body: &mut Map<String, Value>) -> Result<()> {
+fn role_fields(body: &mut Map<String, Value>, max_run_list: usize) -> Result<()> {
     if let Some(d) = body.get("description") {
         if !d.is_string() {
             return Err(Error::bad_request("Field 'description' invalid"));
         }
     }
-    run_list_field(body)?;
+    run_list_field(body, max_run_list)?;
     let invalid = || Error::bad_request("Field 'env_run_lists' contains invalid run lists");
     let mut out = Map::new();
     match body.get("env_run_lists") {
@@ -193,7 +207,11 @@ fn role_fields(body: &mut Map<String, Value>) -> Result<()> {
                 if !super::names::is_cookbook_name(env) {
                     return Err(invalid());
                 }
-                out.insert(env.clone(), run_list::normalize(rl).ok_or_else(invalid)?);
+                let n = run_list::normalize(rl, max_run_list).map_err(|e| match e {
+                    run_list::Invalid::TooLong(len) => too_long("env_run_lists", len, max_run_list),
+                    run_list::Invalid::Malformed => invalid(),
+                })?;
+                out.insert(env.clone(), n);
             }
         }
         Some(_) => return Err(invalid()),
@@ -239,6 +257,8 @@ fn environment_fields(body: &mut Map<String, Value>) -> Result<()> {
 mod tests {
     use super::*;
 
+    const MAX: usize = 100;
+
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
     }
@@ -249,6 +269,7 @@ mod tests {
             Kind::Node,
             obj(json!({"name": "web1", "run_list": ["base", "base"]})),
             None,
+            MAX,
         )
         .unwrap();
         assert_eq!(
@@ -281,12 +302,12 @@ mod tests {
             (json!({}), "Field 'name' missing"),
         ];
         for (body, msg) in cases {
-            let e = validate(Kind::Node, obj(body.clone()), None).unwrap_err();
+            let e = validate(Kind::Node, obj(body.clone()), None, MAX).unwrap_err();
             assert_eq!(e.to_string(), format!("bad request: {msg}"), "{body}");
         }
-        assert!(validate(Kind::Node, obj(json!({"name": "x"})), Some("y")).is_err());
+        assert!(validate(Kind::Node, obj(json!({"name": "x"})), Some("y"), MAX).is_err());
         assert_eq!(
-            validate(Kind::Node, obj(json!({})), Some("y")).unwrap()["name"],
+            validate(Kind::Node, obj(json!({})), Some("y"), MAX).unwrap()["name"],
             "y"
         );
     }
@@ -297,6 +318,7 @@ mod tests {
             Kind::Role,
             obj(json!({"name": "web", "env_run_lists": {"prod": ["nginx"]}})),
             None,
+            MAX,
         )
         .unwrap();
         assert_eq!(r["env_run_lists"], json!({"prod": ["recipe[nginx]"]}));
@@ -304,28 +326,68 @@ mod tests {
         assert!(validate(
             Kind::Role,
             obj(json!({"name": "web", "env_run_lists": {"prod": "x"}})),
-            None
+            None,
+            MAX
         )
         .is_err());
         let e = validate(
             Kind::Environment,
             obj(json!({"name": "prod", "cookbook_versions": {"apache": "~> 1.2"}})),
             None,
+            MAX,
         )
         .unwrap();
         assert_eq!(e["description"], "");
         assert!(validate(
             Kind::Environment,
             obj(json!({"name": "prod", "cookbook_versions": {"apache": "~>1.2"}})),
-            None
+            None,
+            MAX
         )
         .is_err());
         assert!(validate(
             Kind::Environment,
             obj(json!({"name": "prod", "run_list": []})),
-            None
+            None,
+            MAX
         )
         .is_err());
-        assert!(validate(Kind::Environment, obj(json!({"name": "a:b"})), None).is_err());
+        assert!(validate(Kind::Environment, obj(json!({"name": "a:b"})), None, MAX).is_err());
+    }
+
+    #[test]
+    fn run_lists_are_capped() {
+        let long: Vec<String> = (0..101).map(|i| format!("r{i}")).collect();
+        let e = validate(
+            Kind::Node,
+            obj(json!({"name": "n", "run_list": long})),
+            None,
+            MAX,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bad request: Field 'run_list' has a run list of 101 entries, more than the 100 allowed"
+        );
+        let e = validate(
+            Kind::Role,
+            obj(json!({"name": "r", "env_run_lists": {"prod": long}})),
+            None,
+            MAX,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bad request: Field 'env_run_lists' has a run list of 101 entries, more than the 100 allowed"
+        );
+        let ok: Vec<String> = (0..100).map(|i| format!("r{}", i % 50)).collect();
+        let n = validate(
+            Kind::Node,
+            obj(json!({"name": "n", "run_list": ok})),
+            None,
+            MAX,
+        )
+        .unwrap();
+        assert_eq!(n["run_list"].as_array().unwrap().len(), 50);
     }
 }

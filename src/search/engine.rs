@@ -15,7 +15,7 @@ use tantivy::directory::DirectoryLock;
 use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, InvertedIndexRangeQuery, Occur as TOccur,
-    PhraseQuery, Query as TQuery, RegexQuery, TermQuery, TermSetQuery,
+    PhraseQuery, Query as TQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
@@ -23,6 +23,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term};
 
+use super::budget::{Cancel, Stoppable, StoppableRegexQuery};
 use super::directory::{self, LazyDirectory};
 use super::query::{Occur, Query, Text};
 use super::recent::{range_bounds, wildcard_regex, Entry, Matcher, Recent, RecentDoc};
@@ -72,6 +73,12 @@ pub enum SearchError {
     /// The query cannot be run (an impossible wildcard pattern, say): a client error.
     #[error("invalid query: {0}")]
     BadQuery(String),
+    /// The query's `Cancel` flag was set (its time budget ran out, or its client left).
+    #[error("query stopped")]
+    Stopped,
+    /// The query ran out of its time budget (`search.query_timeout_ms`) and was stopped.
+    #[error("query stopped after {0:?}")]
+    TimedOut(std::time::Duration),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -104,6 +111,18 @@ pub trait SearchIndex: Send + Sync + 'static {
         query: &Query,
         start: usize,
         rows: usize,
+    ) -> Result<Hits, SearchError> {
+        self.search_until(org_id, index, query, start, rows, &Cancel::default())
+    }
+    /// `search`, giving up with `SearchError::Stopped` soon after `cancel` is set.
+    fn search_until(
+        &self,
+        org_id: &str,
+        index: &str,
+        query: &Query,
+        start: usize,
+        rows: usize,
+        cancel: &Cancel,
     ) -> Result<Hits, SearchError>;
     /// Bytes the index takes on disk (0 when unknown).
     fn size_on_disk(&self) -> u64;
@@ -285,15 +304,19 @@ impl TantivyIndex {
         Ok(())
     }
 
-    fn compile(&self, q: &Query) -> Result<Box<dyn TQuery>, SearchError> {
+    fn compile(&self, q: &Query, cancel: &Cancel) -> Result<Box<dyn TQuery>, SearchError> {
         let content = self.fields.content;
         Ok(match q {
             Query::All => Box::new(AllQuery),
             Query::Term { field, value } => {
                 let token = Query::token(field, value);
                 if token.has_wildcards() {
-                    let re = RegexQuery::from_pattern(&wildcard_regex(&token), content)
-                        .map_err(|e| SearchError::BadQuery(e.to_string()))?;
+                    // Building the automaton is much of a wildcard term's cost.
+                    if cancel.is_cancelled() {
+                        return Err(SearchError::Stopped);
+                    }
+                    let re = StoppableRegexQuery::new(&wildcard_regex(&token), content, cancel)
+                        .map_err(SearchError::BadQuery)?;
                     Box::new(re)
                 } else {
                     Box::new(TermQuery::new(
@@ -346,7 +369,7 @@ impl TantivyIndex {
                         Occur::Must => TOccur::Must,
                         Occur::MustNot => TOccur::MustNot,
                     };
-                    out.push((o, self.compile(sub)?));
+                    out.push((o, self.compile(sub, cancel)?));
                 }
                 // A purely negative query means "everything except", as Solr reads it.
                 if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
@@ -354,7 +377,7 @@ impl TantivyIndex {
                 }
                 Box::new(BooleanQuery::new(out))
             }
-            Query::Boost(inner, b) => Box::new(BoostQuery::new(self.compile(inner)?, *b)),
+            Query::Boost(inner, b) => Box::new(BoostQuery::new(self.compile(inner, cancel)?, *b)),
         })
     }
 }
@@ -462,30 +485,39 @@ impl SearchIndex for TantivyIndex {
         Ok(())
     }
 
-    fn search(
+    fn search_until(
         &self,
         org_id: &str,
         index: &str,
         query: &Query,
         start: usize,
         rows: usize,
+        cancel: &Cancel,
     ) -> Result<Hits, SearchError> {
         let f = &self.fields;
-        let compiled = self.compile(query)?;
+        let compiled = self.compile(query, cancel)?;
         let matcher = Matcher::new(query)?;
         let prefix = IndexedDoc::key(org_id, index, "");
-        let (searcher, masked, mut recent) = {
+        // Taken under the lock, matched outside it: writers wait on it.
+        let (searcher, masked, pending) = {
             let r = self.read_recent().map_err(SearchError::Internal)?;
             let mut masked = Vec::new();
-            let mut found = Vec::new();
+            let mut pending = Vec::new();
             for (key, e) in r.entries.iter().filter(|(k, _)| k.starts_with(&prefix)) {
                 masked.push(self.term(f.key, key));
-                if let Some(d) = e.doc.as_ref().filter(|d| matcher.matches(d)) {
-                    found.push(d.doc.name.clone());
-                }
+                pending.extend(e.doc.clone());
             }
-            (self.reader.searcher(), masked, found)
+            (self.reader.searcher(), masked, pending)
         };
+        let mut recent = Vec::new();
+        for d in pending {
+            if cancel.is_cancelled() {
+                return Err(SearchError::Stopped);
+            }
+            if matcher.matches(&d) {
+                recent.push(d.doc.name.clone());
+            }
+        }
         let mut clauses: Vec<(TOccur, Box<dyn TQuery>)> = vec![
             (
                 TOccur::Must,
@@ -506,24 +538,36 @@ impl SearchIndex for TantivyIndex {
         if !masked.is_empty() {
             clauses.push((TOccur::MustNot, Box::new(TermSetQuery::new(masked))));
         }
-        let scoped = BooleanQuery::new(clauses);
-        let stored = searcher
-            .search(&scoped, &Count)
-            .map_err(|e| SearchError::Internal(e.into()))?;
-        let total = stored + recent.len();
-        // The first start + rows names of each source, merged.
-        let wanted = start.saturating_add(rows).min(stored);
-        let mut names = if wanted == 0 {
-            Vec::new()
+        let scoped = Stoppable::new(Box::new(BooleanQuery::new(clauses)), cancel);
+        let failed = |e: tantivy::TantivyError| {
+            if cancel.is_cancelled() {
+                SearchError::Stopped
+            } else {
+                SearchError::Internal(e.into())
+            }
+        };
+        // The first start + rows names, and the count, in one pass (the wildcard terms
+        // are expanded once).
+        let wanted = start
+            .saturating_add(rows)
+            .min(usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX));
+        let (stored, mut names) = if wanted == 0 {
+            (
+                searcher.search(&scoped, &Count).map_err(failed)?,
+                Vec::new(),
+            )
         } else {
             let top = TopDocs::with_limit(wanted).order_by_string_fast_field("name", Order::Asc);
-            searcher
-                .search(&scoped, &top)
-                .map_err(|e| SearchError::Internal(e.into()))?
-                .into_iter()
-                .filter_map(|(name, _)| name)
-                .collect()
+            let (count, top) = searcher.search(&scoped, &(Count, top)).map_err(failed)?;
+            (
+                count,
+                top.into_iter().filter_map(|(name, _)| name).collect(),
+            )
         };
+        if cancel.is_cancelled() {
+            return Err(SearchError::Stopped);
+        }
+        let total = stored + recent.len();
         recent.sort_unstable();
         names = merge_sorted(names, recent);
         let names = names.into_iter().skip(start).take(rows).collect();
@@ -747,5 +791,47 @@ mod tests {
         }
         assert_eq!(find(&ix, "memory_total:[3000 TO 9000]"), ["b", "c"]);
         assert_eq!(find(&ix, "total:[* TO 5000]"), ["a", "b"]);
+    }
+
+    /// A clause bomb (leading-wildcard patterns over a large term dictionary) stops soon
+    /// after its flag is set; run to the end it takes tens of seconds here.
+    #[test]
+    fn a_cancelled_query_stops_its_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = TantivyIndex::open(dir.path()).unwrap();
+        let ops = (0..10_000)
+            .map(|i| {
+                let attrs: serde_json::Map<String, serde_json::Value> = (0..10)
+                    .map(|k| (format!("attr{k}"), json!(format!("v{i}x{k}"))))
+                    .collect();
+                doc(&format!("n{i}"), serde_json::Value::Object(attrs))
+            })
+            .collect();
+        ix.apply_bulk(ops, 1).unwrap();
+        let bomb = vec![format!("*:*{}", "a*".repeat(41)); 200].join(" OR ");
+        let q = query::parse(&bomb).unwrap();
+
+        let cancel = Cancel::default();
+        cancel.cancel();
+        let r = ix.search_until("o1", "node", &q, 0, 10, &cancel);
+        assert!(matches!(r, Err(SearchError::Stopped)), "{r:?}");
+
+        let cancel = Cancel::default();
+        let t = std::time::Instant::now();
+        let r = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                cancel.cancel();
+            });
+            ix.search_until("o1", "node", &q, 0, 10, &cancel)
+        });
+        assert!(matches!(r, Err(SearchError::Stopped)), "{r:?}");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            t.elapsed()
+        );
+        // The same engine answers the next query.
+        assert_eq!(find(&ix, "attr3:v42x3"), ["n42"]);
     }
 }

@@ -58,9 +58,34 @@ pub fn client_doc(c: &crate::store::clients::ClientRow, org_name: &str) -> Index
     }
 }
 
+/// An index operation, or the stored object whose flattening gives it.
+enum Slot {
+    Ready(IndexOp),
+    Object(String, ObjectRow),
+}
+
 /// Index operations for a batch of changes, in order. An object named several times is
-/// read once, at its last mention.
-pub async fn resolve(store: &Store, changes: &[ChangeRow]) -> Result<Vec<IndexOp>, sqlx::Error> {
+/// read once, at its last mention. Objects are flattened on a blocking thread: a batch
+/// may hold megabytes of documents.
+pub async fn resolve(store: &Store, changes: &[ChangeRow]) -> anyhow::Result<Vec<IndexOp>> {
+    let slots = read(store, changes).await?;
+    let ops = tokio::task::spawn_blocking(move || {
+        slots
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Ready(op) => op,
+                Slot::Object(key, row) => match object_doc(&row) {
+                    Some(d) => IndexOp::Upsert(d),
+                    None => IndexOp::Delete { key },
+                },
+            })
+            .collect()
+    })
+    .await?;
+    Ok(ops)
+}
+
+async fn read(store: &Store, changes: &[ChangeRow]) -> Result<Vec<Slot>, sqlx::Error> {
     let key = |c: &ChangeRow| IndexedDoc::key(&c.org_id, &engine_index(&c.idx), &c.item);
     let mut last: HashMap<String, usize> = HashMap::new();
     for (i, c) in changes.iter().enumerate() {
@@ -72,17 +97,21 @@ pub async fn resolve(store: &Store, changes: &[ChangeRow]) -> Result<Vec<IndexOp
     let mut ops = Vec::with_capacity(changes.len());
     for (i, c) in changes.iter().enumerate() {
         if c.op == "purge" {
-            ops.push(IndexOp::PurgeOrg {
+            ops.push(Slot::Ready(IndexOp::PurgeOrg {
                 org_id: c.org_id.clone(),
-            });
+            }));
             continue;
         }
         let k = key(c);
         if last.get(&k) != Some(&i) {
             continue;
         }
-        let doc = if c.op == "delete" {
-            None
+        let op = |doc: Option<IndexedDoc>| match doc {
+            Some(d) => Slot::Ready(IndexOp::Upsert(d)),
+            None => Slot::Ready(IndexOp::Delete { key: k.clone() }),
+        };
+        if c.op == "delete" {
+            ops.push(op(None));
         } else if c.idx == "client" {
             let org_name = match org_names.get(&c.org_id) {
                 Some(n) => n.clone(),
@@ -92,26 +121,22 @@ pub async fn resolve(store: &Store, changes: &[ChangeRow]) -> Result<Vec<IndexOp
                     n
                 }
             };
-            match (store.client_by_name(&c.org_id, &c.item).await?, org_name) {
+            let client = store.client_by_name(&c.org_id, &c.item).await?;
+            ops.push(op(match (client, org_name) {
                 (Some(cl), Some(org)) => Some(client_doc(&cl, &org)),
                 _ => None,
-            }
+            }));
         } else {
             let (kind, bag) = if BUILT_IN.contains(&c.idx.as_str()) {
                 (c.idx.as_str(), "")
             } else {
                 ("data_bag_item", c.idx.as_str())
             };
-            store
-                .object(&c.org_id, kind, bag, &c.item)
-                .await?
-                .as_ref()
-                .and_then(object_doc)
-        };
-        ops.push(match doc {
-            Some(d) => IndexOp::Upsert(d),
-            None => IndexOp::Delete { key: k },
-        });
+            ops.push(match store.object(&c.org_id, kind, bag, &c.item).await? {
+                Some(row) => Slot::Object(k.clone(), row),
+                None => op(None),
+            });
+        }
     }
     Ok(ops)
 }

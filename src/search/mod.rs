@@ -12,10 +12,12 @@
 //! several processes on one PostgreSQL consistent with each other. After a restart the
 //! index replays the log from tantivy's last commit.
 
+pub mod budget;
 pub mod directory;
 pub mod engine;
 pub mod feed;
 pub mod flatten;
+pub mod limits;
 pub mod log_retention;
 pub mod prune;
 pub mod query;
@@ -30,12 +32,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 
 use crate::store::Store;
+use budget::Cancel;
 use engine::{Hits, IndexOp, SearchError, SearchIndex, TantivyIndex};
 
 /// How often a tailer looks for changes written by other processes.
 const POLL: Duration = Duration::from_millis(200);
 /// Longest a request waits for the index before answering anyway.
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// A query's time budget when the caller names none.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
 /// Change rows applied per commit at most.
 const BATCH: i64 = 2000;
 /// Applied changes are committed to storage this often…
@@ -137,7 +142,8 @@ impl Search {
         Ok(())
     }
 
-    /// Runs a query on one org's index (`engine::IndexedDoc::index` naming).
+    /// Runs a query on one org's index (`engine::IndexedDoc::index` naming), with a
+    /// budget of `DEFAULT_BUDGET`.
     pub async fn query(
         &self,
         org_id: &str,
@@ -146,6 +152,21 @@ impl Search {
         start: usize,
         rows: usize,
     ) -> Result<Hits, SearchError> {
+        self.query_within(org_id, index, q, start, rows, DEFAULT_BUDGET)
+            .await
+    }
+
+    /// Runs a query on a blocking thread, stopping it once `budget` has passed
+    /// (`SearchError::TimedOut`) or when this future is dropped (the client went away).
+    pub async fn query_within(
+        &self,
+        org_id: &str,
+        index: &str,
+        q: query::Query,
+        start: usize,
+        rows: usize,
+        budget: Duration,
+    ) -> Result<Hits, SearchError> {
         let Some(inner) = &self.inner else {
             return Err(SearchError::Internal(anyhow::anyhow!(
                 "search index unavailable"
@@ -153,9 +174,15 @@ impl Search {
         };
         let engine = inner.engine.clone();
         let (org, index) = (org_id.to_string(), index.to_string());
-        tokio::task::spawn_blocking(move || engine.search(&org, &index, &q, start, rows))
-            .await
-            .map_err(|e| SearchError::Internal(e.into()))?
+        let cancel = Cancel::default();
+        let _stop_when_dropped = cancel.on_drop();
+        let task = tokio::task::spawn_blocking(move || {
+            engine.search_until(&org, &index, &q, start, rows, &cancel)
+        });
+        match tokio::time::timeout(budget, task).await {
+            Ok(joined) => joined.map_err(|e| SearchError::Internal(e.into()))?,
+            Err(_) => Err(SearchError::TimedOut(budget)),
+        }
     }
 
     pub fn size_on_disk(&self) -> u64 {

@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::documents::{body_of, require_container};
-use super::{created, reply};
-use crate::api::{opt_str, BaseUrl, JsonObject};
+use super::{created, reply, reply_text};
+use crate::api::{off_async, opt_str, BaseUrl, JsonObject};
 use crate::auth::extract::Org;
 use crate::auth::{authz, Requestor};
 use crate::error::{Error, Result};
@@ -157,8 +157,7 @@ pub async fn create_item(
         Error::not_found(format!("No data bag '{bag}' could be found. Please create this data bag before adding items to it."))
     })?;
     authz::require(&s.store, &who, &bag_row.id, "create").await?;
-    let item = data_bag::validate_item(body, None)?;
-    let id = item["id"].as_str().unwrap_or_default().to_string();
+    let (id, stored, answer) = validated_item(body, None, &bag).await?;
     let exists = || {
         Error::conflict(format!(
             "Data Bag Item '{id}' already exists in Data Bag '{bag}'."
@@ -174,7 +173,7 @@ pub async fn create_item(
         kind: ITEM.into(),
         bag: bag.clone(),
         name: id.clone(),
-        body: Value::Object(item.clone()).to_string(),
+        body: stored,
         created_at: ts,
         updated_at: ts,
     };
@@ -185,10 +184,25 @@ pub async fn create_item(
             Error::Conflict(_) => exists(),
             other => other,
         })?;
-    Ok(reply(
-        StatusCode::CREATED,
-        data_bag::item_reply(&item, &bag),
-    ))
+    Ok(reply_text(StatusCode::CREATED, answer))
+}
+
+/// The item's id, stored text and answer, worked out on a blocking thread: an item may be
+/// megabytes.
+async fn validated_item(
+    body: Map<String, Value>,
+    url_id: Option<String>,
+    bag: &str,
+) -> Result<(String, String, String)> {
+    let bag = bag.to_string();
+    off_async(move || {
+        let item = data_bag::validate_item(body, url_id.as_deref())?;
+        let id = item["id"].as_str().unwrap_or_default().to_string();
+        let stored = serde_json::to_string(&item).map_err(|e| Error::Internal(e.into()))?;
+        let answer = data_bag::item_reply(&item, &bag).to_string();
+        Ok((id, stored, answer))
+    })
+    .await
 }
 
 async fn load_item(
@@ -228,7 +242,7 @@ pub async fn show_item(
     Path((_, bag, id)): Path<(String, String, String)>,
 ) -> Result<Response> {
     let row = load_item(&s, &who, &org, &bag, &id, "read", false).await?;
-    Ok(reply(StatusCode::OK, body_of(&row)?))
+    Ok(reply_text(StatusCode::OK, row.body))
 }
 
 pub async fn update_item(
@@ -239,16 +253,16 @@ pub async fn update_item(
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
     let row = load_item(&s, &who, &org, &bag, &id, "update", false).await?;
-    let item = data_bag::validate_item(body, Some(&id))?;
+    let (_, stored, answer) = validated_item(body, Some(id.clone()), &bag).await?;
     let updated = ObjectRow {
-        body: Value::Object(item.clone()).to_string(),
+        body: stored,
         updated_at: now(),
         ..row
     };
     s.store
         .update_object(&updated, &[change(&bag, &id, false)])
         .await?;
-    Ok(reply(StatusCode::OK, data_bag::item_reply(&item, &bag)))
+    Ok(reply_text(StatusCode::OK, answer))
 }
 
 pub async fn delete_item(

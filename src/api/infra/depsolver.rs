@@ -28,11 +28,20 @@ fn bad_run_list() -> Error {
 }
 
 /// The run list's cookbooks: `recipe[cb::r@v]` → (`cb`, `Some(v)`), in order.
-fn run_list_cookbooks(body: &Map<String, Value>) -> Result<Vec<(String, Option<String>)>> {
+fn run_list_cookbooks(
+    body: &Map<String, Value>,
+    max_items: usize,
+) -> Result<Vec<(String, Option<String>)>> {
     let Some(items) = body.get("run_list") else {
         return Ok(Vec::new());
     };
     let items = items.as_array().ok_or_else(bad_run_list)?;
+    if items.len() > max_items {
+        return Err(Error::bad_request(format!(
+            "Field 'run_list' has a run list of {} entries, more than the {max_items} allowed",
+            items.len()
+        )));
+    }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let raw = item.as_str().ok_or_else(bad_run_list)?;
@@ -80,7 +89,7 @@ pub async fn solve(
     Path((_, env)): Path<(String, String)>,
     JsonObject(body): JsonObject,
 ) -> Result<Response> {
-    let run_list = run_list_cookbooks(&body)?;
+    let run_list = run_list_cookbooks(&body, s.config.limits.max_run_list_items)?;
     // erchef's solver resource words a missing environment its own way.
     let environment = match constraints(&s, &who, &org, &env).await {
         Err(Error::NotFound(_)) => {

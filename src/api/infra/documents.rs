@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{created, reply};
-use crate::api::{BaseUrl, JsonObject};
+use super::{created, created_text, reply, reply_text};
+use crate::api::{off_async, BaseUrl, JsonObject};
 use crate::auth::extract::Org;
 use crate::auth::{authz, Requestor};
 use crate::error::{Error, Result};
@@ -127,7 +127,7 @@ pub async fn create(
     body: Map<String, Value>,
 ) -> Result<Response> {
     require_container(state, who, org, segment(kind), "create").await?;
-    let body = objects::validate(kind, body, None)?;
+    let (body, text) = validated(state, kind, body, None).await?;
     let name = body["name"].as_str().unwrap_or_default().to_string();
     if state
         .store
@@ -144,7 +144,7 @@ pub async fn create(
         kind: kind.as_str().into(),
         bag: String::new(),
         name: name.clone(),
-        body: Value::Object(body).to_string(),
+        body: text,
         created_at: ts,
         updated_at: ts,
     };
@@ -177,7 +177,8 @@ pub async fn show(
     name: &str,
 ) -> Result<Response> {
     let row = load(state, who, org, kind, name, "read").await?;
-    Ok(reply(StatusCode::OK, body_of(&row)?))
+    // Stored as validated: answered as it is, without parsing it again.
+    Ok(reply_text(StatusCode::OK, row.body))
 }
 
 /// PUT: nodes and roles keep their name; environments may be renamed (201).
@@ -194,12 +195,8 @@ pub async fn update(
         return Err(default_env_immutable());
     }
     let row = load(state, who, org, kind, name, "update").await?;
-    let url_name = if kind == Kind::Environment {
-        None
-    } else {
-        Some(name)
-    };
-    let body = objects::validate(kind, body, url_name)?;
+    let url_name = (kind != Kind::Environment).then(|| name.to_string());
+    let (body, text) = validated(state, kind, body, url_name).await?;
     let new_name = body["name"].as_str().unwrap_or(name).to_string();
     let renamed = new_name != name;
     if renamed
@@ -217,7 +214,7 @@ pub async fn update(
     }
     let updated = ObjectRow {
         name: new_name.clone(),
-        body: Value::Object(body.clone()).to_string(),
+        body: text.clone(),
         updated_at: now(),
         ..row
     };
@@ -228,9 +225,25 @@ pub async fn update(
             org.0.name,
             segment(kind)
         ));
-        return Ok(created(&uri, Value::Object(body)));
+        return Ok(created_text(&uri, text));
     }
-    Ok(reply(StatusCode::OK, Value::Object(body)))
+    Ok(reply_text(StatusCode::OK, text))
+}
+
+/// Validates and serialises a body on a blocking thread: a body may be megabytes.
+async fn validated(
+    state: &AppState,
+    kind: Kind,
+    body: Map<String, Value>,
+    url_name: Option<String>,
+) -> Result<(Map<String, Value>, String)> {
+    let max_run_list = state.config.limits.max_run_list_items;
+    off_async(move || {
+        let body = objects::validate(kind, body, url_name.as_deref(), max_run_list)?;
+        let text = serde_json::to_string(&body).map_err(|e| Error::Internal(e.into()))?;
+        Ok((body, text))
+    })
+    .await
 }
 
 pub async fn delete(
@@ -252,7 +265,7 @@ pub async fn delete(
             &[change(kind, name, true)],
         )
         .await?;
-    Ok(reply(StatusCode::OK, body_of(&row)?))
+    Ok(reply_text(StatusCode::OK, row.body))
 }
 
 /// Generates the five handlers of one kind.

@@ -641,9 +641,27 @@ pub fn reply(status: StatusCode, body: Value) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A JSON answer already serialised (a stored document, say).
+pub fn reply_text(status: StatusCode, json: String) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response()
+}
+
 /// 201 with `Location`, as erchef answers creations and renames.
 pub fn created(location: &str, body: Value) -> Response {
-    let mut r = reply(StatusCode::CREATED, body);
+    with_location(reply(StatusCode::CREATED, body), location)
+}
+
+/// `created` for a body already serialised.
+pub fn created_text(location: &str, json: String) -> Response {
+    with_location(reply_text(StatusCode::CREATED, json), location)
+}
+
+fn with_location(mut r: Response, location: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(axum::http::header::LOCATION, v);
     }

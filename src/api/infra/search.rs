@@ -9,16 +9,18 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 use super::reply;
 use crate::api::{ApiVersion, BaseUrl};
 use crate::auth::extract::Org;
 use crate::auth::{authz, Requestor};
+use crate::config::SearchConfig;
 use crate::error::{Error, Result};
 use crate::search::engine::SearchError;
 use crate::search::feed::BUILT_IN;
-use crate::search::query;
 use crate::search::rows::{self, IndexName, Paths};
+use crate::search::{limits, query};
 use crate::state::AppState;
 use crate::store::search::tracking_appends;
 
@@ -45,7 +47,7 @@ struct SearchParams {
     rows: usize,
 }
 
-fn parse_params(params: Params) -> Result<SearchParams> {
+fn parse_params(params: Params, limits: &SearchConfig) -> Result<SearchParams> {
     let Query(pairs) = params.map_err(|_| Error::bad_request("invalid search query string"))?;
     let get = |k: &str| {
         pairs
@@ -65,8 +67,10 @@ fn parse_params(params: Params) -> Result<SearchParams> {
         None => "*:*".to_string(),
         Some(q) => query::decode_again(q),
     };
+    limits::check_length(&q, limits).map_err(Error::bad_request)?;
     let parsed =
         query::parse(&q).map_err(|_| Error::bad_request(format!("invalid search query: '{q}'")))?;
+    limits::check(&parsed, limits).map_err(Error::bad_request)?;
     Ok(SearchParams {
         query: parsed,
         start: int("start", 0)?,
@@ -83,7 +87,7 @@ pub async fn search(
     Path((_, index)): Path<(String, String)>,
     params: Params,
 ) -> Result<Response> {
-    let p = parse_params(params)?;
+    let p = parse_params(params, &s.config.search)?;
     run(&s, &who, &org, version, &base, &index, p, None).await
 }
 
@@ -98,7 +102,7 @@ pub async fn partial_search(
     params: Params,
     body: Bytes,
 ) -> Result<Response> {
-    let p = parse_params(params)?;
+    let p = parse_params(params, &s.config.search)?;
     let paths = rows::parse_paths(&body)
         .ok_or_else(|| Error::bad_request("invalid partial search request body"))?;
     run(&s, &who, &org, version, &base, &index, p, Some(paths)).await
@@ -132,12 +136,19 @@ async fn run(
         bag_id = Some(row.id);
     }
     s.search.catch_up().await?;
+    let budget = Duration::from_millis(s.config.search.query_timeout_ms);
     let hits = s
         .search
-        .query(&org.0.id, &index.engine(), p.query, p.start, p.rows)
+        .query_within(&org.0.id, &index.engine(), p.query, p.start, p.rows, budget)
         .await
         .map_err(|e| match e {
             SearchError::BadQuery(m) => Error::bad_request(format!("invalid search query: {m}")),
+            // A 400, not a 5xx: clients retry 5xx answers, which would run it again.
+            SearchError::TimedOut(_) | SearchError::Stopped => Error::bad_request(format!(
+                "Search query stopped: it ran longer than the {} ms allowed; \
+                 make it more selective (fewer wildcards, longer literal prefixes)",
+                budget.as_millis()
+            )),
             SearchError::Internal(e) => Error::Internal(e),
         })?;
     let loaded = if bag_readable {
