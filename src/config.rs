@@ -31,6 +31,7 @@ pub struct Config {
     pub reporting: ReportingConfig,
     pub license: LicenseConfig,
     pub search: SearchConfig,
+    pub compliance: ComplianceConfig,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -83,6 +84,17 @@ pub struct SearchConfig {
     pub change_log_retention_hours: u64,
 }
 
+/// The Compliance API (the former Chef Compliance server).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ComplianceConfig {
+    /// A path under which the Compliance API is served again, alone: InSpec given
+    /// `http://HOST:PORT<prefix>` detects a Compliance server there. Empty: `/api` only.
+    pub prefix: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_secs: i64,
+}
+
 /// What `GET /license` reports. As on the real server it is informational only: nothing
 /// is refused past the count, `limit_exceeded` only tells consoles to show a notice.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -118,6 +130,7 @@ impl Default for Config {
             reporting: ReportingConfig::default(),
             license: LicenseConfig::default(),
             search: SearchConfig::default(),
+            compliance: ComplianceConfig::default(),
             log_format: "text".into(),
         }
     }
@@ -155,6 +168,15 @@ impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
             change_log_retention_hours: 168,
+        }
+    }
+}
+
+impl Default for ComplianceConfig {
+    fn default() -> Self {
+        ComplianceConfig {
+            prefix: "/chef-compliance".into(),
+            access_token_secs: 12 * 3600,
         }
     }
 }
@@ -203,6 +225,7 @@ impl std::fmt::Debug for Config {
             .field("reporting", &self.reporting)
             .field("license", &self.license)
             .field("search", &self.search)
+            .field("compliance", &self.compliance)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -82,6 +82,7 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(api::infra::router(state.clone()))
         .merge(api::reporting::router(state.clone()))
+        .merge(api::compliance::router(&state))
         .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(state.config.limits.max_file_bytes))
         .layer(CatchPanicLayer::custom(|_| {

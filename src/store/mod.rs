@@ -13,6 +13,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod acls;
 pub mod clients;
+pub mod compliance;
 pub mod cookbooks;
 pub mod groups;
 pub mod keys;

@@ -83,6 +83,11 @@ impl Store {
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(name).bind(GLOBAL_ORG_ID).fetch_optional(p).await)
     }
 
+    pub async fn org_by_id(&self, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1 AND id <> $2");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(id).bind(GLOBAL_ORG_ID).fetch_optional(p).await)
+    }
+
     pub async fn list_orgs(&self) -> Result<Vec<OrgRow>, sqlx::Error> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id <> $1 ORDER BY name");
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(GLOBAL_ORG_ID).fetch_all(p).await)

@@ -169,3 +169,17 @@ pub(crate) async fn add_org_user(
     }
     Ok(())
 }
+
+/// `add_org_user` unless the user is a member already.
+pub(crate) async fn add_org_user_tx(
+    tx: &mut Tx,
+    org_id: &str,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM org_users WHERE org_id = $1 AND user_id = $2";
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(sql).bind(org_id).bind(user_id).fetch_one(c).await)?;
+    if n == 0 {
+        add_org_user(tx, org_id, user_id).await?;
+    }
+    Ok(())
+}
