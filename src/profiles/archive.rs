@@ -6,8 +6,8 @@
 //! decompressed output is counted against [`Limits`], so a decompression bomb stops at
 //! the limit instead of filling memory.
 
-use std::collections::BTreeMap;
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 
@@ -101,23 +101,28 @@ impl<'a> Budget<'a> {
         Ok(())
     }
 
-    /// Reads one file's data, stopping one byte past whichever limit comes first.
-    fn read_file(&mut self, name: &str, reader: impl Read) -> Result<Vec<u8>, ProfileError> {
+    /// Reads one file's data, stopping one byte past the total limit; a file that
+    /// breaks it is then counted (not kept) up to the single-file limit, to say which
+    /// limit it broke. Nothing decompresses more than `max_unpacked_bytes + 1` per file.
+    fn read_file(&mut self, name: &str, mut reader: impl Read) -> Result<Vec<u8>, ProfileError> {
         let max = self.limits.max_unpacked_bytes;
         let remaining = max.saturating_sub(self.bytes);
+        let corrupt = |e: io::Error| ProfileError::Corrupt(format!("{name}: {e}"));
         let mut data = Vec::new();
-        reader
+        (&mut reader)
             .take(remaining.saturating_add(1))
             .read_to_end(&mut data)
-            .map_err(|e| ProfileError::Corrupt(format!("{name}: {e}")))?;
-        let len = data.len() as u64;
-        if len > max {
-            return Err(ProfileError::FileTooLarge {
-                entry: name.to_string(),
-                limit: max,
-            });
-        }
+            .map_err(corrupt)?;
+        let mut len = data.len() as u64;
         if len > remaining {
+            let rest = max.saturating_add(1).saturating_sub(len);
+            len += io::copy(&mut reader.take(rest), &mut io::sink()).map_err(corrupt)?;
+            if len > max {
+                return Err(ProfileError::FileTooLarge {
+                    entry: name.to_string(),
+                    limit: max,
+                });
+            }
             return Err(ProfileError::TooLarge { limit: max });
         }
         self.bytes += len;
@@ -140,7 +145,9 @@ impl<R: Read> Read for StreamCap<R> {
             self.hit.set(true);
             return Err(io::Error::other("archive exceeds the unpacked size limit"));
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)
@@ -310,11 +317,7 @@ fn strip_common_prefix(files: ArchiveFiles) -> ArchiveFiles {
     for path in iter {
         let dirs: Vec<&str> = path.split('/').collect();
         let dirs = &dirs[..dirs.len() - 1];
-        let same = prefix
-            .iter()
-            .zip(dirs)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let same = prefix.iter().zip(dirs).take_while(|(a, b)| a == b).count();
         prefix.truncate(same);
         if prefix.is_empty() {
             return files;

@@ -36,8 +36,8 @@ pub struct Metadata {
     pub description: Option<String>,
     pub inspec_version: Option<String>,
     /// Platform maps; legacy `os-family`/`os-name` keys are renamed to
-    /// `platform-family`/`platform-name`, and a bare string `x` reads as
-    /// `{"platform-family": x}`, as `inspec json` reports them.
+    /// `platform-family`/`platform-name`, a bare string `x` reads as
+    /// `{"platform-family": x}`, and numbers become text, as `inspec json` reports them.
     pub supports: Vec<Map<String, Value>>,
     /// Dependency entries (`name` plus one source key: `path`, `url`, `git`,
     /// `supermarket`, `compliance`), as written.
@@ -60,7 +60,11 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<Metadata, ProfileError> {
     let raw = match yaml_to_json(doc) {
         Value::Null => Map::new(),
         Value::Object(map) => map,
-        _ => return Err(ProfileError::InvalidYaml("the document is not a mapping".into())),
+        _ => {
+            return Err(ProfileError::InvalidYaml(
+                "the document is not a mapping".into(),
+            ))
+        }
     };
 
     let name = scalar(&raw, "name")?
@@ -70,7 +74,8 @@ pub fn parse_metadata(bytes: &[u8]) -> Result<Metadata, ProfileError> {
         return Err(ProfileError::NameWithSlash(name));
     }
     let version = version_text(&raw)?.ok_or(ProfileError::MissingField("version"))?;
-    let semver = parse_version(&version).ok_or_else(|| ProfileError::InvalidVersion(version.clone()))?;
+    let semver =
+        parse_version(&version).ok_or_else(|| ProfileError::InvalidVersion(version.clone()))?;
 
     let inputs = match raw.get("inputs").filter(|v| !v.is_null()) {
         Some(_) => list(&raw, "inputs")?,
@@ -107,11 +112,8 @@ pub fn parse_version(text: &str) -> Option<semver::Version> {
     static SHORT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^(\d+)(?:\.(\d+)?)?\.?$").expect("valid regex"));
     if let Some(c) = FULL.captures(text) {
-        let mut v = semver::Version::new(
-            c[1].parse().ok()?,
-            c[2].parse().ok()?,
-            c[3].parse().ok()?,
-        );
+        let mut v =
+            semver::Version::new(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
         if let Some(pre) = c.get(4) {
             v.pre = semver::Prerelease::new(pre.as_str()).ok()?;
         }
@@ -190,9 +192,18 @@ fn supports(raw: &Map<String, Value>) -> Result<Vec<Map<String, Value>>, Profile
                 })
             }
         };
-        for (old, new) in [("os-family", "platform-family"), ("os-name", "platform-name")] {
+        for (old, new) in [
+            ("os-family", "platform-family"),
+            ("os-name", "platform-name"),
+        ] {
             if let Some(v) = entry.remove(old) {
                 entry.insert(new.to_string(), v);
+            }
+        }
+        // `release: 18.04` is a YAML float; InSpec reports it as the text "18.04".
+        for v in entry.values_mut() {
+            if let Value::Number(n) = v {
+                *v = Value::String(n.to_string());
             }
         }
         out.push(entry);

@@ -132,7 +132,9 @@ pub fn read_profile(bytes: &[u8], limits: &Limits) -> Result<Profile, ProfileErr
 fn read_profile_at(bytes: &[u8], limits: &Limits, depth: usize) -> Result<Profile, ProfileError> {
     let archive_sha256 = hex::encode(Sha256::digest(bytes));
     let (format, files) = read_archive(bytes, limits)?;
-    let inspec_yml = files.get("inspec.yml").ok_or(ProfileError::MissingMetadata)?;
+    let inspec_yml = files
+        .get("inspec.yml")
+        .ok_or(ProfileError::MissingMetadata)?;
     let metadata = parse_metadata(inspec_yml)?;
     let (deps, unresolved_dependencies) = dependency_shas(&files, &metadata, limits, depth);
     let content_sha256 = content_sha256(&files, &deps);
@@ -153,7 +155,8 @@ fn read_profile_at(bytes: &[u8], limits: &Limits, depth: usize) -> Result<Profil
 /// from `test/**/*.rb` and `spec/**/*.rb` instead, keeping only files that define
 /// controls (so an rspec `spec_helper.rb` does not show up as an empty rules group).
 pub fn control_files(files: &ArchiveFiles) -> Vec<ControlFile> {
-    let read = |path: &String, data: &Vec<u8>| extract_controls(path, &String::from_utf8_lossy(data));
+    let read =
+        |path: &String, data: &Vec<u8>| extract_controls(path, &String::from_utf8_lossy(data));
     let modern: Vec<ControlFile> = files
         .iter()
         .filter(|(p, _)| p.starts_with("controls/") && p.ends_with(".rb"))
@@ -222,8 +225,10 @@ fn yaml_scalar(s: &str) -> String {
     static PLAIN: LazyLock<regex::Regex> =
         LazyLock::new(|| regex::Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$").expect("regex"));
     static NUMERIC: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"^(?:[-+]?[0-9][0-9_,]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|0[xob][0-9a-fA-F_]+)$")
-            .expect("regex")
+        regex::Regex::new(
+            r"^(?:[-+]?[0-9][0-9_,]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|0[xob][0-9a-fA-F_]+)$",
+        )
+        .expect("regex")
     });
     let reserved = matches!(
         s.to_ascii_lowercase().as_str(),
@@ -313,5 +318,7 @@ fn vendored_sha(
     Some((content_sha256(&sub, &deps), unresolved))
 }
 
+#[cfg(test)]
+mod controls_tests;
 #[cfg(test)]
 mod tests;
