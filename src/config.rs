@@ -93,6 +93,10 @@ pub struct ComplianceConfig {
     pub prefix: String,
     /// Lifetime of access tokens, in seconds.
     pub access_token_secs: i64,
+    /// Most entries a profile archive may hold.
+    pub profile_max_entries: usize,
+    /// Most bytes a profile archive may unpack to (a decompression bomb stops there).
+    pub profile_max_unpacked_bytes: u64,
 }
 
 /// What `GET /license` reports. As on the real server it is informational only: nothing
@@ -177,6 +181,8 @@ impl Default for ComplianceConfig {
         ComplianceConfig {
             prefix: "/chef-compliance".into(),
             access_token_secs: 12 * 3600,
+            profile_max_entries: 10_000,
+            profile_max_unpacked_bytes: 100 * 1024 * 1024,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod periodic;
+pub mod profile_library;
 pub mod profiles;
 pub mod run;
 pub mod search;

@@ -78,7 +78,10 @@ mod tests {
         let secret = b"0123456789abcdef0123456789abcdef";
         let t = issue(secret, "u1", "alice", "s1", 60);
         let c = verify(secret, &t).expect("valid");
-        assert_eq!((c.sub.as_str(), c.name.as_str(), c.sid.as_str()), ("u1", "alice", "s1"));
+        assert_eq!(
+            (c.sub.as_str(), c.name.as_str(), c.sid.as_str()),
+            ("u1", "alice", "s1")
+        );
         assert!(verify(b"another secret, another server!", &t).is_none());
         let expired = issue(secret, "u1", "alice", "s1", -5);
         assert!(verify(secret, &expired).is_none());
@@ -90,11 +93,17 @@ mod tests {
         let t = issue(secret, "u1", "alice", "s1", 60);
         let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
         let claims = B64URL.decode(&parts[1]).unwrap();
-        let forged = String::from_utf8(claims).unwrap().replace("\"u1\"", "\"u2\"");
+        let forged = String::from_utf8(claims)
+            .unwrap()
+            .replace("\"u1\"", "\"u2\"");
         parts[1] = B64URL.encode(forged);
         assert!(verify(secret, &parts.join(".")).is_none());
         // An unsigned token ("alg": "none") is never accepted.
-        let none = format!("{}.{}.", B64URL.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+        let none = format!(
+            "{}.{}.",
+            B64URL.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
         assert!(verify(secret, &none).is_none());
         assert!(verify(secret, "not a token").is_none());
     }

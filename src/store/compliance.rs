@@ -17,8 +17,7 @@ pub struct TokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, user_id, kind, description, created_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, user_id, kind, description, created_at, last_used_at, revoked_at";
 
 /// A user's server-wide permissions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -117,7 +116,8 @@ impl Store {
         user_id: &str,
         perms: Permissions,
     ) -> Result<(), sqlx::Error> {
-        let sql = "INSERT INTO compliance_permissions (user_id, site_admin, org_admin, user_admin) \
+        let sql =
+            "INSERT INTO compliance_permissions (user_id, site_admin, org_admin, user_admin) \
                    VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
                    site_admin = excluded.site_admin, org_admin = excluded.org_admin, \
                    user_admin = excluded.user_admin";
@@ -159,7 +159,8 @@ impl Store {
 
     /// Member user ids of a team, in login order.
     pub async fn team_members(&self, team_id: &str) -> Result<Vec<String>, sqlx::Error> {
-        let sql = "SELECT m.user_id FROM compliance_team_members m JOIN users u ON u.id = m.user_id \
+        let sql =
+            "SELECT m.user_id FROM compliance_team_members m JOIN users u ON u.id = m.user_id \
                    WHERE m.team_id = $1 ORDER BY u.username";
         on_db!(self.pool(), p => sqlx::query_scalar(sql).bind(team_id).fetch_all(p).await)
     }
@@ -180,7 +181,11 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn remove_team_member(&self, team_id: &str, user_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn remove_team_member(
+        &self,
+        team_id: &str,
+        user_id: &str,
+    ) -> Result<bool, sqlx::Error> {
         let sql = "DELETE FROM compliance_team_members WHERE team_id = $1 AND user_id = $2";
         let n = on_db!(self.pool(), p => sqlx::query(sql).bind(team_id).bind(user_id)
             .execute(p).await.map(|r| r.rows_affected()))?;
@@ -210,7 +215,11 @@ impl Store {
     }
 
     /// Puts users in the org and its `admins` group (the `owners` team), in one transaction.
-    pub async fn add_org_owners(&self, org_id: &str, user_ids: &[String]) -> Result<(), sqlx::Error> {
+    pub async fn add_org_owners(
+        &self,
+        org_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
         let gid = super::acls::group_id(&mut tx, org_id, "admins").await?;
         for uid in user_ids {

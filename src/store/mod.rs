@@ -21,6 +21,7 @@ pub mod objects;
 pub mod org_users;
 pub mod orgs;
 pub mod policies;
+pub mod profiles;
 pub mod reports;
 pub mod sandboxes;
 pub mod search;

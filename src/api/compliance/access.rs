@@ -106,7 +106,11 @@ pub async fn find_owner(s: &AppState, key: &str) -> CResult<Owner> {
 }
 
 /// Whether `who` may read / change `owner`'s profiles.
-pub async fn owner_access(s: &AppState, who: &ComplianceUser, owner: &Owner) -> CResult<(bool, bool)> {
+pub async fn owner_access(
+    s: &AppState,
+    who: &ComplianceUser,
+    owner: &Owner,
+) -> CResult<(bool, bool)> {
     match owner {
         Owner::User(u) => {
             let mine = u.id == who.user.id || who.site_admin();
@@ -121,9 +125,9 @@ pub async fn owner_access(s: &AppState, who: &ComplianceUser, owner: &Owner) -> 
 
 /// Reads a `permissions` object of team flags; unknown names and values are a 400.
 pub fn team_permissions(v: &Value) -> CResult<Map<String, Value>> {
-    let obj = v.as_object().ok_or_else(|| {
-        CError(Error::bad_request("'permissions' must be an object"))
-    })?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| CError(Error::bad_request("'permissions' must be an object")))?;
     let mut out = Map::new();
     for (k, val) in obj {
         if !TEAM_PERMISSIONS.contains(&k.as_str()) {

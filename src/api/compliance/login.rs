@@ -46,7 +46,11 @@ async fn access_token(s: &AppState, user: &UserRow, sid: &str) -> CResult<String
 /// Trades a refresh token for an access token; the spec's text when it cannot.
 async fn trade_refresh(s: &AppState, token: &str) -> CResult<Response> {
     let refused = || (StatusCode::UNAUTHORIZED, REFRESH_FAILED).into_response();
-    let Some(row) = s.store.refresh_token_by_hash(&jwt::token_hash(token)).await? else {
+    let Some(row) = s
+        .store
+        .refresh_token_by_hash(&jwt::token_hash(token))
+        .await?
+    else {
         return Ok(refused());
     };
     let Some(user) = s.store.user_by_id(&row.user_id).await? else {
@@ -88,10 +92,7 @@ pub async fn create_login(State(s): State<AppState>, Body(body): Body) -> CResul
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response())
 }
 
-pub async fn create_access_token(
-    State(s): State<AppState>,
-    Body(body): Body,
-) -> CResult<Response> {
+pub async fn create_access_token(State(s): State<AppState>, Body(body): Body) -> CResult<Response> {
     match field(&body, "token")? {
         Some(token) => trade_refresh(&s, token).await,
         None => Err(CError(Error::bad_request("'token' is required"))),

@@ -13,6 +13,7 @@ mod access;
 mod error;
 mod login;
 mod orgs;
+mod profiles;
 mod server;
 mod teams;
 mod users;
@@ -32,8 +33,9 @@ use crate::state::AppState;
 use crate::store::compliance::Permissions;
 use crate::store::users::UserRow;
 
-/// The family's routes, rooted at `/api`.
-pub fn routes() -> Router<AppState> {
+/// The family's routes, rooted at `/api`; uploads may be `max_file_bytes` long.
+pub fn routes(max_file_bytes: usize) -> Router<AppState> {
+    let file_limit = axum::extract::DefaultBodyLimit::max(max_file_bytes);
     Router::new()
         .route("/api/version", get(login::show_version))
         .route(
@@ -49,7 +51,10 @@ pub fn routes() -> Router<AppState> {
             "/api/user/refresh_tokens/{id}",
             axum::routing::delete(login::delete_refresh_token),
         )
-        .route("/api/users", get(users::list_users).post(users::create_user))
+        .route(
+            "/api/users",
+            get(users::list_users).post(users::create_user),
+        )
         .route(
             "/api/users/{user}",
             get(users::show_user)
@@ -81,6 +86,25 @@ pub fn routes() -> Router<AppState> {
             "/api/orgs/{org}/teams/{team}/members/{member}",
             axum::routing::patch(teams::add_member).delete(teams::remove_member),
         )
+        .route("/api/user/compliance", get(profiles::list_all))
+        .route(
+            "/api/owners/{owner}/compliance",
+            get(profiles::list_owner)
+                .post(profiles::upload)
+                .layer(file_limit.clone()),
+        )
+        .route(
+            "/api/owners/{owner}/compliance/{profile}",
+            get(profiles::show_profile).delete(profiles::delete_profile),
+        )
+        .route(
+            "/api/owners/{owner}/compliance/{profile}/tar",
+            get(profiles::download).post(profiles::upload_named),
+        )
+        .route(
+            "/api/owners/{owner}/compliance/{profile}/zip",
+            post(profiles::upload_named),
+        )
         .route(
             "/api/server/config",
             get(server::show_config).patch(server::update_config),
@@ -91,9 +115,10 @@ pub fn routes() -> Router<AppState> {
 /// The routes at `/api/...` and under the configured prefix.
 pub fn router(state: &AppState) -> Router<AppState> {
     let prefix = state.config.compliance.prefix.trim_end_matches('/');
-    let mut r = routes();
+    let max = state.config.limits.max_file_bytes;
+    let mut r = routes(max);
     if !prefix.is_empty() {
-        let nested = routes().fallback(not_found);
+        let nested = routes(max).fallback(not_found);
         r = r.nest(prefix, nested);
     }
     r
@@ -155,7 +180,10 @@ impl ComplianceUser {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = v.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")

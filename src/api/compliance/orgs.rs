@@ -25,7 +25,9 @@ fn string<'a>(body: &'a Value, name: &str) -> CResult<Option<&'a str>> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(CError(Error::bad_request(format!("'{name}' must be a string")))),
+        Some(_) => Err(CError(Error::bad_request(format!(
+            "'{name}' must be a string"
+        )))),
     }
 }
 
@@ -46,12 +48,16 @@ pub async fn create_org(
     Body(body): Body,
 ) -> CResult<Response> {
     if !(who.site_admin() || who.perms.org_admin) {
-        return Err(forbidden("create organizations (org_admin or site_admin only)"));
+        return Err(forbidden(
+            "create organizations (org_admin or site_admin only)",
+        ));
     }
     let full_name =
         string(&body, "name")?.ok_or_else(|| CError(Error::bad_request("'name' is required")))?;
     if !names::is_org_full_name(full_name) {
-        return Err(CError(Error::bad_request("'name' is not a valid organization name")));
+        return Err(CError(Error::bad_request(
+            "'name' is not a valid organization name",
+        )));
     }
     let login = match string(&body, "login")? {
         Some(l) => l.to_string(),
@@ -117,7 +123,9 @@ pub async fn update_org(
     let full_name =
         string(&body, "name")?.ok_or_else(|| CError(Error::bad_request("'name' is required")))?;
     if !names::is_org_full_name(full_name) {
-        return Err(CError(Error::bad_request("'name' is not a valid organization name")));
+        return Err(CError(Error::bad_request(
+            "'name' is not a valid organization name",
+        )));
     }
     org.full_name = full_name.to_string();
     org.updated_at = now();

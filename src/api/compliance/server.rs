@@ -62,7 +62,9 @@ pub async fn update_config(
     Body(body): Body,
 ) -> CResult<Response> {
     if !who.site_admin() {
-        return Err(forbidden("change the server configuration (site_admin only)"));
+        return Err(forbidden(
+            "change the server configuration (site_admin only)",
+        ));
     }
     let Value::Object(changes) = body else {
         return Err(CError(Error::bad_request("the body must be a JSON object")));

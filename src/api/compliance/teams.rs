@@ -9,13 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::access::{find_org, find_user, forbidden, org_access, team_permissions, TEAM_PERMISSIONS};
+use super::access::{
+    find_org, find_user, forbidden, org_access, team_permissions, TEAM_PERMISSIONS,
+};
 use super::{flag, Body, CError, CResult, ComplianceUser};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::compliance::TeamRow;
-use crate::store::orgs::OrgRow;
 use crate::store::now;
+use crate::store::orgs::OrgRow;
 
 const OWNERS: &str = "owners";
 
@@ -88,7 +90,9 @@ fn team_name(body: &Value) -> CResult<Option<String>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => {
             if n.eq_ignore_ascii_case(OWNERS) {
-                return Err(CError(Error::conflict("the team 'owners' exists in every org")));
+                return Err(CError(Error::conflict(
+                    "the team 'owners' exists in every org",
+                )));
             }
             Ok(Some(n.trim().to_string()))
         }
@@ -167,7 +171,9 @@ pub async fn delete_team(
 ) -> CResult<Response> {
     let org = org_for(&s, &who, &org, true).await?;
     match find_team(&s, &org, &team).await? {
-        Team::Owners => Err(CError(Error::forbidden("the owners team cannot be deleted"))),
+        Team::Owners => Err(CError(Error::forbidden(
+            "the owners team cannot be deleted",
+        ))),
         Team::Stored(t) => {
             s.store.delete_team(&t.id).await?;
             Ok(StatusCode::OK.into_response())
@@ -181,9 +187,17 @@ async fn member_ids(s: &AppState, body: &Value) -> CResult<Vec<String>> {
         Value::Array(a) => a,
         Value::Object(m) => match m.get("users") {
             Some(Value::Array(a)) => a,
-            _ => return Err(CError(Error::bad_request("send an array of user logins or ids"))),
+            _ => {
+                return Err(CError(Error::bad_request(
+                    "send an array of user logins or ids",
+                )))
+            }
         },
-        _ => return Err(CError(Error::bad_request("send an array of user logins or ids"))),
+        _ => {
+            return Err(CError(Error::bad_request(
+                "send an array of user logins or ids",
+            )))
+        }
     };
     if list.is_empty() {
         return Err(CError(Error::bad_request("no users named")));

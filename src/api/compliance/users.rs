@@ -20,7 +20,8 @@ use crate::store::users::UserRow;
 use crate::store::{new_id, now};
 
 fn display_name(u: &UserRow) -> String {
-    let profile: Map<String, Value> = serde_json::from_str(&u.serialized_object).unwrap_or_default();
+    let profile: Map<String, Value> =
+        serde_json::from_str(&u.serialized_object).unwrap_or_default();
     profile
         .get("display_name")
         .and_then(Value::as_str)
@@ -64,7 +65,9 @@ fn str_field<'a>(body: &'a Map<String, Value>, name: &str) -> CResult<Option<&'a
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(CError(Error::bad_request(format!("'{name}' must be a string")))),
+        Some(_) => Err(CError(Error::bad_request(format!(
+            "'{name}' must be a string"
+        )))),
     }
 }
 
@@ -142,7 +145,11 @@ pub async fn create_user(
     let name = str_field(&body, "name")?.unwrap_or(login);
     let email = match str_field(&body, "email")? {
         Some(e) if names::is_email(e) => Some(e.to_lowercase()),
-        Some(_) => return Err(CError(Error::bad_request("'email' is not an email address"))),
+        Some(_) => {
+            return Err(CError(Error::bad_request(
+                "'email' is not an email address",
+            )))
+        }
         None => None,
     };
     let perms = permissions(&body, &who, Permissions::default())?;
@@ -182,7 +189,9 @@ pub async fn update_user(
     let mut u = find_user(&s, &key).await?;
     let admin = who.site_admin() || who.perms.user_admin;
     if u.id != who.user.id && !admin {
-        return Err(forbidden("change other users (user_admin or site_admin only)"));
+        return Err(forbidden(
+            "change other users (user_admin or site_admin only)",
+        ));
     }
     let body = object(body)?;
     let current = s.store.user_permissions(&u.id).await?;
