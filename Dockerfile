@@ -27,7 +27,8 @@ RUN apt-get update \
     && groupadd --system --gid 10001 brigade \
     && useradd --system --uid 10001 --gid brigade --home-dir /data --shell /usr/sbin/nologin brigade \
     && mkdir -p /data \
-    && chown brigade:brigade /data
+    && chown brigade:brigade /data \
+    && chmod 0700 /data
 COPY --from=build /src/target/release/brigade /usr/local/bin/brigade
 # Numeric so orchestrators can verify runAsNonRoot; it is the `brigade` user created above.
 USER 10001:10001

@@ -10,21 +10,39 @@ use serde_json::json;
 
 use crate::auth::{keygen, signed_header};
 use crate::config::Config;
+use crate::private_fs;
 use crate::store::keys::KeyRow;
 use crate::store::users::UserRow;
 use crate::store::{new_id, now, Store};
 
+/// Private keys are 0600 from their creation on, in a 0700 folder.
 fn write_key(path: &Path, pem: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        private_fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(path, pem).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
+    private_fs::write(path, pem.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Gives the bootstrap admin a generated password (what `/api/login` and
+/// `/authenticate_user` check) and the Compliance `site_admin` permission; the password
+/// is written beside its key and printed once.
+async fn admin_password(store: &Store, keys: &Path, mut admin: UserRow) -> anyhow::Result<UserRow> {
+    let password = crate::auth::jwt::random_secret()[..24].to_string();
+    admin.password_hash = Some(crate::auth::password::hash(password.clone()).await?);
+    store.update_user(&admin, None).await?;
+    let perms = crate::store::compliance::Permissions {
+        site_admin: true,
+        org_admin: true,
+        user_admin: true,
+    };
+    store.set_user_permissions(&admin.id, perms).await?;
+    let path = keys.join("admin.password");
+    write_key(&path, &format!("{password}\n"))?;
+    println!(
+        "# user 'admin' password (also in {}): {password}",
+        path.display()
+    );
+    Ok(admin)
 }
 
 /// The superuser's key pair: configured PEM, configured file, or newly generated.
@@ -138,7 +156,7 @@ pub async fn bootstrap_org(
                 )
                 .await?;
                 write_key(&keys.join("admin.pem"), &pair.private_pem)?;
-                u
+                admin_password(store, &keys, u).await?
             }
         };
         let (row, validator_pem) = crate::ops::create_org(store, org, org, &admin.id, false)

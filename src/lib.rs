@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod periodic;
+pub mod private_fs;
 pub mod profile_library;
 pub mod profiles;
 pub mod run;
@@ -55,7 +56,7 @@ const DEFAULT_ORG_RESOURCES: [&str; 12] = [
 /// Connects the store, applies migrations, and creates the global groups and the
 /// superuser when missing.
 pub async fn init_state(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir)?;
+    private_fs::prepare_data_dir(&config.data_dir)?;
     let store = store::Store::connect(&config.effective_database_url()).await?;
     store.migrate().await?;
     store.ensure_global_groups().await?;

@@ -26,7 +26,7 @@ fn self_signed(config: &Config) -> anyhow::Result<(std::path::PathBuf, std::path
     if cert.exists() && key.exists() {
         return Ok((cert, key));
     }
-    std::fs::create_dir_all(&dir)?;
+    crate::private_fs::create_dir(&dir)?;
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     if let Some(host) = config
         .listen
@@ -39,12 +39,7 @@ fn self_signed(config: &Config) -> anyhow::Result<(std::path::PathBuf, std::path
     }
     let generated = rcgen::generate_simple_self_signed(names)?;
     std::fs::write(&cert, generated.cert.pem())?;
-    std::fs::write(&key, generated.key_pair.serialize_pem())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
-    }
+    crate::private_fs::write(&key, generated.key_pair.serialize_pem().as_bytes())?;
     tracing::info!(cert = %cert.display(), "generated a self-signed TLS certificate");
     Ok((cert, key))
 }

@@ -362,3 +362,71 @@ async fn group_put_in_pedant_form_with_a_client_among_actors() {
     let r = s.put(&s.superuser, group, &body).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+/// erchef lets a client that holds `update` on itself (every client does) turn on its own
+/// `validator` flag, and then create clients; Brigade leaves that to org admins.
+#[tokio::test]
+async fn only_admins_raise_a_clients_validator_or_admin_flag() {
+    let s = TestServer::start().await;
+    let validator = s.create_org("acme").await;
+    let r = s
+        .post_v(
+            &validator,
+            "/organizations/acme/clients",
+            &json!({"name": "web1"}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let web1 = Actor::new("web1", r.body["private_key"].as_str().unwrap());
+    let path = "/organizations/acme/clients/web1";
+
+    for field in ["validator", "admin"] {
+        let r = s
+            .put(&web1, path, &json!({"name": "web1", field: true}))
+            .await;
+        assert_eq!(r.status, 403, "{field}: {}", r.text);
+        assert_eq!(
+            r.body,
+            json!({"error": [format!("Only an organization admin may set '{field}' to true on a client")]})
+        );
+    }
+    let r = s.get(&s.superuser, path).await;
+    assert_eq!(r.body["validator"], false);
+    let r = s
+        .post(
+            &web1,
+            "/organizations/acme/clients",
+            &json!({"name": "web9", "create_key": true}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Re-registration's body (flags off) is still the client's own business.
+    let r = s
+        .put_v(
+            &web1,
+            path,
+            &json!({"name": "web1", "admin": false, "validator": false}),
+            "0",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // An org admin may (as pedant expects), and a flag already on may be sent again.
+    let alice = s.create_user("alice").await;
+    s.associate("acme", "alice").await;
+    s.add_to_group("acme", "admins", "alice").await;
+    let r = s
+        .put(&alice, path, &json!({"name": "web1", "validator": true}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["validator"], true);
+    let r = s
+        .put(&web1, path, &json!({"name": "web1", "validator": true}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s
+        .put(&s.superuser, path, &json!({"name": "web1", "admin": true}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -34,7 +34,7 @@ fn window(from: i64, until: i64) -> String {
 #[tokio::test]
 async fn listings_filter_and_page() {
     let s = start().await;
-    let (web1, _) = org_with_node(&s).await;
+    let (web1, admin) = org_with_node(&s).await;
     let web2 = web2(&s).await;
     let now = chrono::Utc::now().timestamp();
     let mut ids = Vec::new();
@@ -67,11 +67,11 @@ async fn listings_filter_and_page() {
     let r = get(&s, &web1, &format!("{RUNS}?{w}&rows=0")).await;
     assert_eq!(r.body["run_history"], json!([]));
     // Default rows is 10.
-    let r = get(&s, &web1, &format!("{ORG_RUNS}?{w}")).await;
+    let r = get(&s, &admin, &format!("{ORG_RUNS}?{w}")).await;
     assert_eq!(r.body["total"], 6);
     assert_eq!(r.body["rows"], 10);
     assert_eq!(r.body["run_history"].as_array().unwrap().len(), 6);
-    let r = get(&s, &web1, &format!("{ORG_RUNS}?{w}&rows=1000")).await;
+    let r = get(&s, &admin, &format!("{ORG_RUNS}?{w}&rows=1000")).await;
     assert_eq!(r.status, 200);
     for q in [
         "rows=-1",
@@ -81,24 +81,24 @@ async fn listings_filter_and_page() {
         "status=bogus",
         "from=yesterday",
     ] {
-        let r = get(&s, &web1, &format!("{ORG_RUNS}?{q}")).await;
+        let r = get(&s, &admin, &format!("{ORG_RUNS}?{q}")).await;
         assert_eq!(r.status, 400, "{q}: {}", r.text);
         assert!(r.body["error"][0].is_string());
     }
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!("{ORG_RUNS}?from={now}&until={}", now - 10),
     )
     .await;
     assert_eq!(r.status, 400);
     // Status and time filters.
-    let r = get(&s, &web1, &format!("{ORG_RUNS}?{w}&status=failure")).await;
+    let r = get(&s, &admin, &format!("{ORG_RUNS}?{w}&status=failure")).await;
     assert_eq!(r.body["total"], 1);
     assert_eq!(r.body["run_history"][0]["run_id"], ids[1].as_str());
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!("{ORG_RUNS}?{}", window(now - 3600 + 60, now - 3600 + 180)),
     )
     .await;
@@ -106,22 +106,23 @@ async fn listings_filter_and_page() {
     // RFC 3339 times work as well as Unix seconds.
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!("{ORG_RUNS}?from=2000-01-01T00:00:00Z&until={now}"),
     )
     .await;
     assert_eq!(r.body["total"], 6);
     // Without from/until: the last three months.
-    assert_eq!(get(&s, &web1, ORG_RUNS).await.body["total"], 6);
-    // Another node's listing, and an unknown node's.
+    assert_eq!(get(&s, &admin, ORG_RUNS).await.body["total"], 6);
+    // Another node's listing, and an unknown node's (org-wide and other nodes' reads are
+    // for the org's users, not its clients: tests/reporting_access.rs).
     assert_eq!(
-        get(&s, &web1, "/organizations/acme/reports/nodes/web2/runs")
+        get(&s, &admin, "/organizations/acme/reports/nodes/web2/runs")
             .await
             .body["total"],
         1
     );
     assert_eq!(
-        get(&s, &web1, "/organizations/acme/reports/nodes/ghost/runs")
+        get(&s, &admin, "/organizations/acme/reports/nodes/ghost/runs")
             .await
             .body["total"],
         0
@@ -131,7 +132,7 @@ async fn listings_filter_and_page() {
 #[tokio::test]
 async fn run_resources_page_and_detail() {
     let s = start().await;
-    let (web1, _) = org_with_node(&s).await;
+    let (web1, admin) = org_with_node(&s).await;
     let now = chrono::Utc::now().timestamp();
     let id = record_run(&s, &web1, "success", now - 100, 20, 25).await;
     let path = format!("{RUNS}/{id}");
@@ -166,7 +167,7 @@ async fn run_resources_page_and_detail() {
     assert_eq!(r.status, 404);
     assert!(r.body["error"][0].as_str().unwrap().starts_with("No run"));
     let other = format!("/organizations/acme/reports/nodes/web2/runs/{id}");
-    assert_eq!(get(&s, &web1, &other).await.status, 404);
+    assert_eq!(get(&s, &admin, &other).await.status, 404);
     assert_eq!(get(&s, &web1, &format!("{RUNS}/garbage")).await.status, 404);
 }
 
@@ -193,7 +194,7 @@ async fn resource_content_delta() {
 #[tokio::test]
 async fn counts_per_bucket_and_status() {
     let s = start().await;
-    let (web1, _) = org_with_node(&s).await;
+    let (web1, admin) = org_with_node(&s).await;
     // Monday 00:05 and 00:10 (success), 01:10 (failure), Tuesday 00:00, next Monday 12:00.
     for (t, status) in [
         (300, "success"),
@@ -211,7 +212,7 @@ async fn counts_per_bucket_and_status() {
 
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!(
             "{base}?granularity=hour&{}",
             window(MONDAY, MONDAY + 3 * 3600 - 1)
@@ -233,7 +234,7 @@ async fn counts_per_bucket_and_status() {
 
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!(
             "{base}?granularity=minute&{}",
             window(MONDAY + 300, MONDAY + 659)
@@ -248,7 +249,7 @@ async fn counts_per_bucket_and_status() {
 
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!(
             "{base}?granularity=day&{}",
             window(MONDAY, MONDAY + 2 * 86_400 - 1)
@@ -264,7 +265,7 @@ async fn counts_per_bucket_and_status() {
     // Weeks start on Monday: a window from Wednesday still buckets from Monday.
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!(
             "{base}?granularity=week&{}",
             window(MONDAY - 5 * 86_400, MONDAY + 14 * 86_400 - 1)
@@ -280,7 +281,7 @@ async fn counts_per_bucket_and_status() {
     // One node's runs.
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!(
             "{base}?granularity=week&node=web2&{}",
             window(MONDAY, MONDAY + 1)
@@ -295,13 +296,13 @@ async fn counts_per_bucket_and_status() {
         "granularity=minute&from=0&until=1000000",
         "granularity=hour&from=x",
     ] {
-        let r = get(&s, &web1, &format!("{base}?{q}")).await;
+        let r = get(&s, &admin, &format!("{base}?{q}")).await;
         assert_eq!(r.status, 400, "{q}: {}", r.text);
         assert!(r.body["error"][0].is_string());
     }
     // Default windows: 60 minutes, 24 hours, 30 days, 12 weeks, up to now.
     for (g, n) in [("minute", 61), ("hour", 25), ("day", 31), ("week", 13)] {
-        let r = get(&s, &web1, &format!("{base}?granularity={g}")).await;
+        let r = get(&s, &admin, &format!("{base}?granularity={g}")).await;
         assert_eq!(r.body["counts"].as_array().unwrap().len(), n, "{g}");
     }
 }
@@ -309,7 +310,7 @@ async fn counts_per_bucket_and_status() {
 #[tokio::test]
 async fn durations_histogram() {
     let s = start().await;
-    let (web1, _) = org_with_node(&s).await;
+    let (web1, admin) = org_with_node(&s).await;
     for (k, (secs, status)) in [
         (5, "success"),
         (45, "success"),
@@ -327,7 +328,7 @@ async fn durations_histogram() {
     let base = "/organizations/acme/reports/runs/durations";
     let r = get(
         &s,
-        &web1,
+        &admin,
         &format!("{base}?{}", window(MONDAY, MONDAY + 3600)),
     )
     .await;
@@ -353,17 +354,17 @@ async fn durations_histogram() {
         json!({"min_seconds": 3600, "max_seconds": null, "total": 1, "success": 0, "failure": 1, "aborted": 0})
     );
     // An empty window.
-    let r = get(&s, &web1, &format!("{base}?{}", window(0, 10))).await;
+    let r = get(&s, &admin, &format!("{base}?{}", window(0, 10))).await;
     assert_eq!(r.body["total"], 0);
     assert_eq!(r.body["mean_seconds"], json!(null));
     assert_eq!(
-        get(&s, &web1, &format!("{base}?from=10&until=5"))
+        get(&s, &admin, &format!("{base}?from=10&until=5"))
             .await
             .status,
         400
     );
     // Default window: the last 24 hours.
-    assert_eq!(get(&s, &web1, base).await.body["total"], 0);
+    assert_eq!(get(&s, &admin, base).await.body["total"], 0);
 }
 
 #[tokio::test]

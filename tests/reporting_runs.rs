@@ -402,8 +402,9 @@ async fn only_the_node_or_its_updaters_may_post() {
         "'carol' not associated with organization 'acme'"
     );
     assert_eq!(get(&s, &carol, RUNS).await.status, 403);
-    // Members read every node's runs.
-    let r = get(&s, &web2, RUNS).await;
+    // Another node's client may not read these runs (tests/reporting_access.rs); an admin may.
+    assert_eq!(get(&s, &web2, RUNS).await.status, 403);
+    let r = get(&s, &admin, RUNS).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["total"], 2);
     // An unknown org is a 404.

@@ -29,6 +29,13 @@ async fn self_signed_https_is_generated_once_and_served() {
     let cert = config.data_dir.join("tls/cert.pem");
     let first = std::fs::read_to_string(&cert).unwrap();
     assert!(first.contains("BEGIN CERTIFICATE"));
+    // The private key is the server user's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &str| {
+        let m = std::fs::metadata(config.data_dir.join(p)).unwrap();
+        m.permissions().mode() & 0o777
+    };
+    assert_eq!((mode("tls"), mode("tls/key.pem")), (0o700, 0o600));
     // A second start reuses the certificate.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let state = brigade::AppState::new(config, s.state.store.clone());

@@ -14,6 +14,12 @@ pub async fn require(store: &Store, who: &Requestor, target: &str, perm: &str) -
     }
 }
 
+/// Whether the requestor administers the org: the superuser, or a member (directly or
+/// through groups) of the org's `admins` group.
+pub async fn is_org_admin(store: &Store, who: &Requestor, org_id: &str) -> Result<bool> {
+    Ok(who.superuser || store.in_group(&who.id, org_id, "admins").await?)
+}
+
 /// For operations reserved to the superuser (global containers, forced association).
 pub fn require_superuser(who: &Requestor, perm: &str) -> Result<()> {
     if who.superuser {

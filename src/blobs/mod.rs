@@ -6,6 +6,7 @@
 //! The default backend keeps files under `<data_dir>/blobs/NAMESPACE/ab/cd/<hash>`,
 //! written to a temporary file, fsynced and linked into place without replacing anything,
 //! so a crash never leaves a partial blob and a second writer never changes the first's.
+//! Folders are 0700 and files 0600, as everything in the data directory.
 
 pub mod sweep;
 
@@ -16,6 +17,8 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use bytes::Bytes;
+
+use crate::private_fs;
 
 /// The key of an org's cookbook file (MD5 hex), in that org's namespace.
 pub fn cookbook_key(org_id: &str, md5: &str) -> String {
@@ -53,7 +56,7 @@ impl FsBlobStore {
 
     /// Creates the directories up front, so a misconfigured path fails at start-up.
     pub fn create_dirs(&self) -> anyhow::Result<()> {
-        std::fs::create_dir_all(self.root.join("tmp"))
+        private_fs::create_dir(&self.root.join("tmp"))
             .with_context(|| format!("creating blob directory {}", self.root.display()))
     }
 
@@ -83,7 +86,7 @@ impl FsBlobStore {
                 let dest = self.path_of(&cookbook_key(&org_id, &hash))?;
                 if !dest.exists() {
                     if let Some(dir) = dest.parent() {
-                        std::fs::create_dir_all(dir)?;
+                        private_fs::create_dir(dir)?;
                     }
                     std::fs::hard_link(&path, &dest)
                         .or_else(|_| std::fs::copy(&path, &dest).map(|_| ()))?;
@@ -151,12 +154,12 @@ fn write_new(root: &Path, dest: &Path, data: &[u8]) -> std::io::Result<bool> {
         .join("tmp")
         .join(uuid::Uuid::new_v4().simple().to_string());
     let result = (|| {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        let mut f = std::fs::File::create(&tmp)?;
+        private_fs::create_dir(&root.join("tmp"))?;
+        let mut f = private_fs::create_file(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir)?;
+            private_fs::create_dir(dir)?;
         }
         let stored = match std::fs::hard_link(&tmp, dest) {
             Ok(()) => true,
@@ -256,7 +259,8 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
-        tokio::fs::create_dir_all(self.root.join("tmp")).await?;
+        let tmp = self.root.join("tmp");
+        tokio::task::spawn_blocking(move || private_fs::create_dir(&tmp)).await??;
         Ok(())
     }
 }

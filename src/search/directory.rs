@@ -84,7 +84,7 @@ impl LazyDirectory {
     /// an index that a machine crash may have left incomplete, and records the current
     /// boot as the writer's.
     pub fn open(root: &Path) -> anyhow::Result<(LazyDirectory, DirectoryLock)> {
-        std::fs::create_dir_all(root)?;
+        crate::private_fs::create_dir(root)?;
         let lock = MmapDirectory::open(root)?
             .acquire_lock(&Lock {
                 filepath: PathBuf::from(LOCK),

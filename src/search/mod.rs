@@ -72,7 +72,7 @@ impl Search {
     /// Opens the index under `dir` (shared when this process has it open already) and
     /// starts its tailer on the current tokio runtime.
     pub fn open(dir: &Path, store: Store) -> anyhow::Result<Search> {
-        std::fs::create_dir_all(dir)?;
+        crate::private_fs::create_dir(dir)?;
         let key = dir.canonicalize()?;
         let mut open = registry()
             .lock()
@@ -313,7 +313,7 @@ pub async fn rebuild(engine: Arc<dyn SearchIndex>, store: &Store) -> anyhow::Res
 /// `brigade reindex`: rebuilds the index of a data directory from the database.
 pub async fn reindex(config: &crate::Config, store: &Store) -> anyhow::Result<usize> {
     let dir = config.data_dir.join("index");
-    std::fs::create_dir_all(&dir)?;
+    crate::private_fs::create_dir(&dir)?;
     let engine: Arc<dyn SearchIndex> = Arc::new(TantivyIndex::open(&dir)?);
     rebuild(engine, store).await
 }

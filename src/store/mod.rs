@@ -3,6 +3,7 @@
 //! placeholders); the `on_db!` macro expands one query body once per backend. Every
 //! API write runs in one transaction inside a `Store` method named for what it does.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -78,6 +79,32 @@ pub struct Store {
     pool: Db<SqlitePool, PgPool>,
 }
 
+/// Creates a new SQLite database file 0600 before SQLite does (it would honour the umask);
+/// the path of the file when it was created here. In-memory databases have no file.
+fn create_private_sqlite_file(url: &str, path: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let created = crate::private_fs::create_new_empty(path)
+        .with_context(|| format!("creating SQLite database {}", path.display()))?;
+    Ok(created.then(|| path.to_path_buf()))
+}
+
+/// SQLite gives the `-wal` and `-shm` files the database file's mode; made sure of here
+/// for a database this process created.
+fn restrict_sqlite_side_files(db: &Path) -> anyhow::Result<()> {
+    for suffix in ["-wal", "-shm"] {
+        let mut side = db.as_os_str().to_owned();
+        side.push(suffix);
+        let side = PathBuf::from(side);
+        if side.exists() {
+            crate::private_fs::restrict(&side)
+                .with_context(|| format!("restricting {}", side.display()))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating the SQLite file.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
@@ -101,11 +128,15 @@ impl Store {
                 // Reads of large documents (search rows) come straight from the mapping
                 // instead of a read call per page.
                 .pragma("mmap_size", "1073741824");
+            let created = create_private_sqlite_file(url, opts.get_filename())?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(opts)
                 .await
                 .context("opening SQLite database")?;
+            if let Some(db) = created {
+                restrict_sqlite_side_files(&db)?;
+            }
             Db::Sqlite(pool)
         } else {
             anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)");

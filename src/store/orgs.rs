@@ -154,6 +154,8 @@ impl Store {
         let keys_sql =
             "DELETE FROM keys WHERE actor_id IN (SELECT id FROM clients WHERE org_id = $1)";
         execute!(tx.conn(), sqlx::query(keys_sql).bind(org_id))?;
+        let profiles = "DELETE FROM compliance_profiles WHERE owner_id = $1";
+        execute!(tx.conn(), sqlx::query(profiles).bind(org_id))?;
         let acl_sql = format!(
             "DELETE FROM acl_entries WHERE target_id = $1 OR member_id = $1 OR target_id IN ({owned}) OR member_id IN ({owned})"
         );

@@ -103,6 +103,10 @@ impl Store {
         super::acls::forget_entity(&mut tx, id).await?;
         execute!(
             tx.conn(),
+            sqlx::query("DELETE FROM compliance_profiles WHERE owner_id = $1").bind(id)
+        )?;
+        execute!(
+            tx.conn(),
             sqlx::query("DELETE FROM users WHERE id = $1").bind(id)
         )?;
         tx.commit().await

@@ -142,33 +142,10 @@ pub async fn create_refresh_token(
             "'description' is longer than 200 characters",
         )));
     }
-    let (row, token) = issue_refresh_token(&s, &who.user.id, description).await?;
+    let (row, token) = crate::ops::issue_refresh_token(&s.store, &who.user.id, description).await?;
     let mut out = render_token(&row);
     out["token"] = Value::String(token);
     Ok((StatusCode::CREATED, Json(out)).into_response())
-}
-
-/// Stores a new refresh token for a user and returns it with its secret (also used by
-/// `brigade refresh-token-create`).
-pub async fn issue_refresh_token(
-    s: &AppState,
-    user_id: &str,
-    description: &str,
-) -> Result<(TokenRow, String), Error> {
-    let token = jwt::random_secret();
-    let row = TokenRow {
-        id: new_id(),
-        user_id: user_id.into(),
-        kind: "refresh".into(),
-        description: description.into(),
-        created_at: now(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    s.store
-        .create_token(&row, Some(&jwt::token_hash(&token)))
-        .await?;
-    Ok((row, token))
 }
 
 pub async fn delete_refresh_token(

@@ -169,6 +169,19 @@ pub async fn update_client(
 ) -> Result<Response> {
     let existing = load(&s, &who, &org, &name, "update").await?;
     let input = client::parse(&body, Some(&name))?;
+    // Unlike erchef, `update` on a client (which a client holds on itself) does not let it
+    // raise its own privileges: only an org admin may turn `validator` or `admin` on.
+    let raises = |new: Option<bool>, old: bool| new == Some(true) && !old;
+    for (field, new, old) in [
+        ("validator", input.validator, existing.validator),
+        ("admin", input.admin, existing.admin),
+    ] {
+        if raises(new, old) && !authz::is_org_admin(&s.store, &who, &org.0.id).await? {
+            return Err(Error::forbidden(format!(
+                "Only an organization admin may set '{field}' to true on a client"
+            )));
+        }
+    }
     // v0 takes `private_key` as a strict boolean: an explicit null is refused too.
     if version == 0 && body.get("private_key") == Some(&Value::Null) {
         return Err(Error::bad_request("Field 'private_key' invalid"));

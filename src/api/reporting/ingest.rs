@@ -7,37 +7,23 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::run_path;
+use super::{access, run_path};
 use crate::api::infra::{created, reply};
 use crate::api::{BaseUrl, JsonObject};
 use crate::auth::extract::Org;
-use crate::auth::{authz, Requestor, RequestorKind};
+use crate::auth::Requestor;
 use crate::error::{Error, Result};
 use crate::model::names;
 use crate::model::report::{self, parse_end, parse_start};
 use crate::state::AppState;
 use crate::store::reports::{EndOutcome, RunEndRecord, StartOutcome};
 
-/// A node's own client may report its runs; anyone else needs `update` on the node (or
-/// `create` on the `nodes` container while the node does not exist yet).
+/// The node name is checked before who may post for it (`access::require_post`).
 async fn authorize_post(state: &AppState, org: &Org, who: &Requestor, node: &str) -> Result<()> {
     if !names::is_key_name(node) {
         return Err(Error::bad_request(format!("Invalid node name '{node}'")));
     }
-    if who.superuser || (who.kind == RequestorKind::Client && who.name == node) {
-        return Ok(());
-    }
-    match state.store.object(&org.0.id, "node", "", node).await? {
-        Some(n) => authz::require(&state.store, who, &n.id, "update").await,
-        None => {
-            let nodes = state
-                .store
-                .container_id(&org.0.id, "nodes")
-                .await?
-                .ok_or_else(|| Error::missing_permission("create"))?;
-            authz::require(&state.store, who, &nodes, "create").await
-        }
-    }
+    access::require_post(state, org, who, node).await
 }
 
 fn other_node(run_id: &str) -> Error {

@@ -4,8 +4,9 @@
 //! so chef-client quietly turns reporting off; another value: 406). Org routes sit behind
 //! the signed-request gate; errors use the `{"error": [...]}` envelope, and responses carry
 //! `X-Ops-Server-API-Version` like every Infra response, since chef-client reads it from
-//! each answer it gets.
+//! each answer it gets. Who may post and read which runs: `access`.
 
+mod access;
 mod ingest;
 mod retention;
 mod runs;

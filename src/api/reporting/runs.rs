@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{run_path, Params};
+use super::{access, run_path, Params};
 use crate::api::infra::reply;
 use crate::api::BaseUrl;
 use crate::auth::extract::Org;
@@ -73,20 +73,22 @@ pub async fn list_node_runs(
     State(state): State<AppState>,
     Path((_, node)): Path<(String, String)>,
     org: Org,
-    _: Requestor,
+    who: Requestor,
     base: BaseUrl,
     q: Params,
 ) -> Result<Response> {
+    access::require_node_read(&state, &org, &who, &node).await?;
     list_runs(&state, &org, &base, Some(node), &q).await
 }
 
 pub async fn list_org_runs(
     State(state): State<AppState>,
     org: Org,
-    _: Requestor,
+    who: Requestor,
     base: BaseUrl,
     q: Params,
 ) -> Result<Response> {
+    access::require_org_read(&state, &org, &who).await?;
     list_runs(&state, &org, &base, None, &q).await
 }
 
@@ -156,10 +158,11 @@ pub async fn show_run(
     State(state): State<AppState>,
     Path((_, node, run_id)): Path<(String, String, String)>,
     org: Org,
-    _: Requestor,
+    who: Requestor,
     base: BaseUrl,
     q: Params,
 ) -> Result<Response> {
+    access::require_node_read(&state, &org, &who, &node).await?;
     let page = Page::parse(q.get("rows"), q.get("start"))?;
     let detail = match q.get("detail") {
         None | Some("false") => false,
@@ -194,8 +197,9 @@ pub async fn show_resource(
     State(state): State<AppState>,
     Path((_, node, run_id, resource)): Path<(String, String, String, String)>,
     org: Org,
-    _: Requestor,
+    who: Requestor,
 ) -> Result<Response> {
+    access::require_node_read(&state, &org, &who, &node).await?;
     let run = load_run(&state, &org, &node, &run_id).await?;
     let missing = || Error::not_found(format!("No resource '{resource}' in run '{}'", run.run_id));
     let seq: i64 = resource.parse().map_err(|_| missing())?;

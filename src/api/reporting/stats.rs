@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::Params;
+use super::{access, Params};
 use crate::api::infra::reply;
 use crate::auth::extract::Org;
 use crate::auth::Requestor;
@@ -44,9 +44,10 @@ fn node_filter(q: &Params) -> Option<String> {
 pub async fn run_counts(
     State(state): State<AppState>,
     org: Org,
-    _: Requestor,
+    who: Requestor,
     q: Params,
 ) -> Result<Response> {
+    access::require_org_read(&state, &org, &who).await?;
     let g = Granularity::parse(q.get("granularity"))?;
     let now = chrono::Utc::now().timestamp();
     let window = Window::parse(q.get("from"), q.get("until"), now, g.default_span())?;
@@ -100,9 +101,10 @@ pub async fn run_counts(
 pub async fn run_durations(
     State(state): State<AppState>,
     org: Org,
-    _: Requestor,
+    who: Requestor,
     q: Params,
 ) -> Result<Response> {
+    access::require_org_read(&state, &org, &who).await?;
     let now = chrono::Utc::now().timestamp();
     let window = Window::parse(q.get("from"), q.get("until"), now, DEFAULT_DURATION_SPAN)?;
     let filter = RunFilter {
