@@ -40,7 +40,13 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let state = brigade::init_state(config).await?;
-    brigade::bootstrap::bootstrap_org(&state.store, &state.config, "acme", &format!("http://{addr}")).await?;
+    brigade::bootstrap::bootstrap_org(
+        &state.store,
+        &state.config,
+        "acme",
+        &format!("http://{addr}"),
+    )
+    .await?;
     tokio::spawn(brigade::serve(listener, state, std::future::pending()));
 
     let before = vm_hwm_mb();

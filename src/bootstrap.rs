@@ -23,6 +23,28 @@ fn write_key(path: &Path, pem: &str) -> anyhow::Result<()> {
     private_fs::write(path, pem.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Gives the bootstrap admin a generated password (what `/api/login` and
+/// `/authenticate_user` check) and the Compliance `site_admin` permission; the password
+/// is written beside its key and printed once.
+async fn admin_password(store: &Store, keys: &Path, mut admin: UserRow) -> anyhow::Result<UserRow> {
+    let password = crate::auth::jwt::random_secret()[..24].to_string();
+    admin.password_hash = Some(crate::auth::password::hash(password.clone()).await?);
+    store.update_user(&admin, None).await?;
+    let perms = crate::store::compliance::Permissions {
+        site_admin: true,
+        org_admin: true,
+        user_admin: true,
+    };
+    store.set_user_permissions(&admin.id, perms).await?;
+    let path = keys.join("admin.password");
+    write_key(&path, &format!("{password}\n"))?;
+    println!(
+        "# user 'admin' password (also in {}): {password}",
+        path.display()
+    );
+    Ok(admin)
+}
+
 /// The superuser's key pair: configured PEM, configured file, or newly generated.
 async fn superuser_key(config: &Config) -> anyhow::Result<(String, Option<String>)> {
     let pem = match (&config.superuser.key_pem, &config.superuser.key_file) {
@@ -134,7 +156,7 @@ pub async fn bootstrap_org(
                 )
                 .await?;
                 write_key(&keys.join("admin.pem"), &pair.private_pem)?;
-                u
+                admin_password(store, &keys, u).await?
             }
         };
         let (row, validator_pem) = crate::ops::create_org(store, org, org, &admin.id, false)

@@ -1,4 +1,5 @@
-//! Command line: `serve`, `migrate`, `healthcheck`, `reindex`, `print-config`.
+//! Command line: `serve`, `migrate`, `healthcheck`, `reindex`, `print-config`, and the
+//! Compliance refresh-token commands.
 
 use std::path::PathBuf;
 
@@ -28,6 +29,36 @@ pub enum Command {
     Reindex(CommonArgs),
     /// Print the commented default configuration.
     PrintConfig,
+    /// Create a Compliance API refresh token for USER and print it (shown only once).
+    RefreshTokenCreate(RefreshTokenArgs),
+    /// List USER's refresh tokens (ids, descriptions, dates; never the secrets).
+    RefreshTokenList(RefreshTokenArgs),
+    /// Revoke USER's refresh token ID (and the access tokens issued from it).
+    RefreshTokenRevoke(RefreshTokenRevokeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RefreshTokenArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The user's login.
+    pub user: String,
+    /// What the token is for (create only).
+    #[arg(long, default_value = "created with brigade refresh-token-create")]
+    pub description: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RefreshTokenRevokeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The user's login.
+    pub user: String,
+    /// The token's id (from refresh-token-list).
+    pub id: String,
 }
 
 #[derive(Args, Debug, Default)]

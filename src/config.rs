@@ -31,6 +31,7 @@ pub struct Config {
     pub reporting: ReportingConfig,
     pub license: LicenseConfig,
     pub search: SearchConfig,
+    pub compliance: ComplianceConfig,
     /// Log format: `text` or `json`.
     pub log_format: String,
 }
@@ -100,6 +101,21 @@ pub struct SearchConfig {
     pub query_timeout_ms: u64,
 }
 
+/// The Compliance API (the former Chef Compliance server).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ComplianceConfig {
+    /// A path under which the Compliance API is served again, alone: InSpec given
+    /// `http://HOST:PORT<prefix>` detects a Compliance server there. Empty: `/api` only.
+    pub prefix: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_secs: i64,
+    /// Most entries a profile archive may hold.
+    pub profile_max_entries: usize,
+    /// Most bytes a profile archive may unpack to (a decompression bomb stops there).
+    pub profile_max_unpacked_bytes: u64,
+}
+
 /// What `GET /license` reports. As on the real server it is informational only: nothing
 /// is refused past the count, `limit_exceeded` only tells consoles to show a notice.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -135,6 +151,7 @@ impl Default for Config {
             reporting: ReportingConfig::default(),
             license: LicenseConfig::default(),
             search: SearchConfig::default(),
+            compliance: ComplianceConfig::default(),
             log_format: "text".into(),
         }
     }
@@ -183,6 +200,17 @@ impl Default for SearchConfig {
     }
 }
 
+impl Default for ComplianceConfig {
+    fn default() -> Self {
+        ComplianceConfig {
+            prefix: "/chef-compliance".into(),
+            access_token_secs: 12 * 3600,
+            profile_max_entries: 10_000,
+            profile_max_unpacked_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
 impl Default for LicenseConfig {
     fn default() -> Self {
         LicenseConfig {
@@ -227,6 +255,7 @@ impl std::fmt::Debug for Config {
             .field("reporting", &self.reporting)
             .field("license", &self.license)
             .field("search", &self.search)
+            .field("compliance", &self.compliance)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -14,6 +14,8 @@ pub mod model;
 pub mod ops;
 pub mod periodic;
 pub mod private_fs;
+pub mod profile_library;
+pub mod profiles;
 pub mod run;
 pub mod search;
 pub mod state;
@@ -83,6 +85,7 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(api::infra::router(state.clone()))
         .merge(api::reporting::router(state.clone()))
+        .merge(api::compliance::router(&state))
         .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(state.config.limits.max_file_bytes))
         .layer(CatchPanicLayer::custom(|_| {

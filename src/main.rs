@@ -53,6 +53,18 @@ async fn main() -> ExitCode {
             init_tracing(&config);
             brigade::run::reindex(config).await
         }
+        Command::RefreshTokenCreate(a) => {
+            a.common.apply(&mut config);
+            brigade::run::refresh_token_create(config, &a.user, &a.description, a.json).await
+        }
+        Command::RefreshTokenList(a) => {
+            a.common.apply(&mut config);
+            brigade::run::refresh_token_list(config, &a.user, a.json).await
+        }
+        Command::RefreshTokenRevoke(a) => {
+            a.common.apply(&mut config);
+            brigade::run::refresh_token_revoke(config, &a.user, &a.id).await
+        }
         Command::PrintConfig => unreachable!("handled above"),
     };
     match result {

@@ -88,3 +88,27 @@ pub async fn create_org(
         })?;
     Ok((org, pair.private_pem))
 }
+
+/// Stores a new Compliance refresh token for a user and returns it with its secret, shown
+/// only this once (`POST /api/user/refresh_tokens`, `brigade refresh-token-create`).
+pub async fn issue_refresh_token(
+    store: &Store,
+    user_id: &str,
+    description: &str,
+) -> Result<(crate::store::compliance::TokenRow, String)> {
+    use crate::auth::jwt;
+    let token = jwt::random_secret();
+    let row = crate::store::compliance::TokenRow {
+        id: new_id(),
+        user_id: user_id.into(),
+        kind: "refresh".into(),
+        description: description.into(),
+        created_at: now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store
+        .create_token(&row, Some(&jwt::token_hash(&token)))
+        .await?;
+    Ok((row, token))
+}

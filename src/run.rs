@@ -96,3 +96,91 @@ pub async fn healthcheck(config: Config) -> anyhow::Result<()> {
     println!("ok");
     Ok(())
 }
+
+async fn open_store(config: &Config) -> anyhow::Result<crate::store::Store> {
+    let store = crate::store::Store::connect(&config.effective_database_url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn user_id(store: &crate::store::Store, login: &str) -> anyhow::Result<String> {
+    Ok(store
+        .user_by_name(login)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user named '{login}'"))?
+        .id)
+}
+
+/// `brigade refresh-token-create USER`: prints the new token (only this once).
+pub async fn refresh_token_create(
+    config: Config,
+    user: &str,
+    description: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let id = user_id(&store, user).await?;
+    let (row, token) = crate::ops::issue_refresh_token(&store, &id, description)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"id": row.id, "token": token, "description": row.description})
+        );
+    } else {
+        println!("{token}");
+        eprintln!(
+            "refresh token {} for {user} (keep it secret: it is not shown again)",
+            row.id
+        );
+    }
+    Ok(())
+}
+
+pub async fn refresh_token_list(config: Config, user: &str, json: bool) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let id = user_id(&store, user).await?;
+    let rows = store.refresh_tokens(&id).await?;
+    if json {
+        let out: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|t| {
+                serde_json::json!({"id": t.id, "description": t.description,
+                "created_at": t.created_at.to_rfc3339(), "revoked": t.revoked_at.is_some()})
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(out));
+    } else {
+        for t in rows {
+            let state = if t.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "active"
+            };
+            println!(
+                "{}\t{}\t{}\t{}",
+                t.id,
+                t.created_at.to_rfc3339(),
+                state,
+                t.description
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn refresh_token_revoke(
+    config: Config,
+    user: &str,
+    token_id: &str,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let id = user_id(&store, user).await?;
+    anyhow::ensure!(
+        store.revoke_token(&id, token_id).await?,
+        "no active refresh token {token_id} for {user}"
+    );
+    println!("revoked {token_id}");
+    Ok(())
+}

@@ -19,6 +19,8 @@ pub struct AppState {
     /// The key that signs file URLs, shared through the database by every process.
     pub file_url_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     pub search: Search,
+    /// The secret that signs Compliance access tokens, shared through the database.
+    pub compliance_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// `auth.webui_key_file`, parsed: the key of web UI requests made on a user's behalf.
     pub webui_key: Option<Arc<RsaPublicKey>>,
 }
@@ -42,9 +44,26 @@ impl AppState {
             keys: Arc::new(KeyCache::default()),
             blobs,
             file_url_key: Arc::new(tokio::sync::OnceCell::new()),
+            compliance_key: Arc::new(tokio::sync::OnceCell::new()),
             search,
             webui_key: None,
         }
+    }
+
+    /// The Compliance access-token secret, created by the first process that needs it.
+    pub async fn compliance_secret(&self) -> Result<Vec<u8>, sqlx::Error> {
+        let key = self
+            .compliance_key
+            .get_or_try_init(|| async {
+                let fresh = crate::auth::jwt::random_secret();
+                let v = self
+                    .store
+                    .setting_or_init("compliance.jwt_secret", &fresh)
+                    .await?;
+                Ok::<_, sqlx::Error>(v.into_bytes())
+            })
+            .await?;
+        Ok(key.clone())
     }
 
     /// Reads `auth.webui_key_file` (a private or public PEM) into `webui_key`.

@@ -1,6 +1,7 @@
 //! The HTTP API families. Each has its own router, auth layer and error envelope; their
 //! paths never overlap. Shared request helpers live here.
 
+pub mod compliance;
 pub mod infra;
 pub mod reporting;
 

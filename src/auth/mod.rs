@@ -5,6 +5,7 @@
 pub mod authz;
 pub mod extract;
 pub mod file_url;
+pub mod jwt;
 pub mod keygen;
 pub mod password;
 pub mod signed_header;

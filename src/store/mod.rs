@@ -14,6 +14,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod acls;
 pub mod clients;
+pub mod compliance;
 pub mod cookbooks;
 pub mod groups;
 pub mod keys;
@@ -21,6 +22,7 @@ pub mod objects;
 pub mod org_users;
 pub mod orgs;
 pub mod policies;
+pub mod profiles;
 pub mod reports;
 pub mod sandboxes;
 pub mod search;

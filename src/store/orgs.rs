@@ -83,6 +83,11 @@ impl Store {
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(name).bind(GLOBAL_ORG_ID).fetch_optional(p).await)
     }
 
+    pub async fn org_by_id(&self, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1 AND id <> $2");
+        on_db!(self.pool(), p => sqlx::query_as(&sql).bind(id).bind(GLOBAL_ORG_ID).fetch_optional(p).await)
+    }
+
     pub async fn list_orgs(&self) -> Result<Vec<OrgRow>, sqlx::Error> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id <> $1 ORDER BY name");
         on_db!(self.pool(), p => sqlx::query_as(&sql).bind(GLOBAL_ORG_ID).fetch_all(p).await)
@@ -149,6 +154,8 @@ impl Store {
         let keys_sql =
             "DELETE FROM keys WHERE actor_id IN (SELECT id FROM clients WHERE org_id = $1)";
         execute!(tx.conn(), sqlx::query(keys_sql).bind(org_id))?;
+        let profiles = "DELETE FROM compliance_profiles WHERE owner_id = $1";
+        execute!(tx.conn(), sqlx::query(profiles).bind(org_id))?;
         let acl_sql = format!(
             "DELETE FROM acl_entries WHERE target_id = $1 OR member_id = $1 OR target_id IN ({owned}) OR member_id IN ({owned})"
         );

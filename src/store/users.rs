@@ -103,6 +103,10 @@ impl Store {
         super::acls::forget_entity(&mut tx, id).await?;
         execute!(
             tx.conn(),
+            sqlx::query("DELETE FROM compliance_profiles WHERE owner_id = $1").bind(id)
+        )?;
+        execute!(
+            tx.conn(),
             sqlx::query("DELETE FROM users WHERE id = $1").bind(id)
         )?;
         tx.commit().await
@@ -166,6 +170,20 @@ pub(crate) async fn add_org_user(
     super::acls::add_member(tx, &users, "user", user_id).await?;
     if let Some(read_access) = super::acls::read_access_group_id(tx, org_id).await? {
         super::acls::add_entry(tx, user_id, "read", "group", &read_access).await?;
+    }
+    Ok(())
+}
+
+/// `add_org_user` unless the user is a member already.
+pub(crate) async fn add_org_user_tx(
+    tx: &mut Tx,
+    org_id: &str,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM org_users WHERE org_id = $1 AND user_id = $2";
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(sql).bind(org_id).bind(user_id).fetch_one(c).await)?;
+    if n == 0 {
+        add_org_user(tx, org_id, user_id).await?;
     }
     Ok(())
 }
