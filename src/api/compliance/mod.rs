@@ -91,7 +91,7 @@ pub fn routes(max_file_bytes: usize) -> Router<AppState> {
             "/api/owners/{owner}/compliance",
             get(profiles::list_owner)
                 .post(profiles::upload)
-                .layer(file_limit.clone()),
+                .layer(file_limit),
         )
         .route(
             "/api/owners/{owner}/compliance/{profile}",
