@@ -252,10 +252,12 @@ async fn the_server_answers_while_a_client_sends_its_worst() {
     // Stopped queries stop working: the process is nearly idle once the answers are in.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (cpu, t) = (process_cpu(), Instant::now());
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A query still running would burn a whole core (1 s of CPU per second); background
+    // work (index commits, pool upkeep) stays well under that even on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let used = process_cpu() - cpu;
     assert!(
-        used < Duration::from_millis(250),
+        used < Duration::from_millis(600),
         "{used:?} of CPU in {:?} after the load",
         t.elapsed()
     );
